@@ -1,0 +1,141 @@
+"""Configuration: code defaults, then ``instance/config.py``, then ``NEWSLETTER_*``
+environment variables, then the mapping a test passes to ``create_app``.
+
+Every key below can be set from the environment with the ``NEWSLETTER_`` prefix;
+values are parsed as JSON when they can be (``true``, ``587``), as strings otherwise.
+"""
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Core
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,  # default: SQLite file in the instance folder
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SITE_NAME": "Newsletter",
+    "ORGANISATION_NAME": "",
+    "POSTAL_ADDRESS": "",
+    "PROXY_FIX_X_FOR": 0,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Mail: with no MAIL_SERVER, mail goes to the local outbox in the instance folder.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": None,  # default: "SITE_NAME <newsletter@BASE_URL host>"
+    "MAIL_REPLY_TO": None,
+    "MAIL_TIMEOUT": 30,
+    "MAIL_LOCAL_HOSTNAME": None,
+    "MAIL_DISPATCH": "auto",  # auto | inline | celery (see mailing/queue.py)
+    "OUTBOX_DIR": None,  # default: <instance>/outbox
+    "LIST_ID": None,  # default: "newsletter.<sender domain>"
+    "UNSUBSCRIBE_MAILTO": None,  # default: "unsubscribe@<sender domain>"
+    # Subscription life
+    "CONSENT_TEXT": (
+        "I agree to receive this newsletter by email. I can leave at any time with the "
+        "link in every message. A record of this consent (when, from where and this "
+        "text) is kept as evidence."
+    ),
+    "CONFIRM_TOKEN_MAX_AGE_HOURS": 48,
+    "CONFIRM_RESEND_MINUTES": 10,
+    "SUPPRESSION_KEY": None,  # default: derived from SECRET_KEY
+    # Rate limits (Flask-Limiter syntax). Storage: memory, or Redis in production.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SUBSCRIBE_LIMIT_PER_IP": "10 per minute;60 per hour",
+    "SUBSCRIBE_LIMIT_PER_ADDRESS": "5 per hour",
+    # Cookies
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+}
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("NEWSLETTER")
+    for key, default in DEFAULTS.items():  # an empty variable means "not set"
+        if app.config.get(key) == "" and default not in (None, ""):
+            app.config[key] = default
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _derive(app)
+
+
+def _derive(app: Flask) -> None:
+    """Fill values that depend on others and refuse configurations that cannot work."""
+    config = app.config
+    instance = Path(app.instance_path)
+
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    base = urlsplit(config["BASE_URL"])
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise RuntimeError(
+            f"NEWSLETTER_BASE_URL must be an absolute http(s) origin, got {config['BASE_URL']!r}"
+        )
+    if base.scheme == "https":
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+
+    if not config["SECRET_KEY"]:
+        if not app.debug:
+            raise RuntimeError(
+                "NEWSLETTER_SECRET_KEY is not set. Set it to a long random string "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or run with --debug to use a key generated in the instance folder."
+            )
+        config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+    if not config["SUPPRESSION_KEY"]:
+        config["SUPPRESSION_KEY"] = "suppression:" + str(config["SECRET_KEY"])
+
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'newsletter.sqlite3'}"
+
+    sender_domain = base.hostname
+    if not config["MAIL_DEFAULT_SENDER"]:
+        host = base.hostname if _is_domain(base.hostname) else "localhost.localdomain"
+        config["MAIL_DEFAULT_SENDER"] = f"{config['SITE_NAME']} <newsletter@{host}>"
+    sender = str(config["MAIL_DEFAULT_SENDER"])
+    if "@" in sender:
+        sender_domain = sender.rsplit("@", 1)[1].strip(" >")
+    config["SENDER_DOMAIN"] = sender_domain
+    if not config["LIST_ID"]:
+        config["LIST_ID"] = f"newsletter.{sender_domain}"
+    if not config["UNSUBSCRIBE_MAILTO"]:
+        config["UNSUBSCRIBE_MAILTO"] = f"unsubscribe@{sender_domain}"
+    if not config["OUTBOX_DIR"]:
+        config["OUTBOX_DIR"] = str(instance / "outbox")
+
+
+def _is_domain(host: str) -> bool:
+    """A name with a dot that is not an IP address (mail needs a domain to come from)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host
+    return False
+
+
+def _instance_secret(path: Path) -> str:
+    """A key generated once for a debug instance and kept beside its database."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,60 @@
+"""The headers our mail carries, built from configuration and validated values."""
+
+from __future__ import annotations
+
+from email.utils import format_datetime, make_msgid, parseaddr
+from urllib.parse import quote
+
+from flask import current_app
+
+from newsletter.mailing.mime import encode_header, format_address
+from newsletter.timeutil import utcnow
+
+
+def sender() -> tuple[str, str]:
+    """(display name, address) of MAIL_DEFAULT_SENDER."""
+    name, address = parseaddr(str(current_app.config["MAIL_DEFAULT_SENDER"]))
+    if "@" not in address:
+        raise RuntimeError("NEWSLETTER_MAIL_DEFAULT_SENDER must hold an email address")
+    return name, address
+
+
+def common_headers(subject: str) -> dict[str, str]:
+    """Headers every copy of one email shares."""
+    name, address = sender()
+    headers = {
+        "From": format_address(name, address),
+        "Subject": encode_header(subject),
+        "Auto-Submitted": "auto-generated",
+    }
+    reply_to = current_app.config["MAIL_REPLY_TO"]
+    if reply_to:
+        reply_name, reply_address = parseaddr(str(reply_to))
+        headers["Reply-To"] = format_address(reply_name, reply_address)
+    return headers
+
+
+def recipient_headers(
+    to_address: str, to_name: str | None = None, message_id: str | None = None
+) -> dict[str, str]:
+    """Headers of one copy: its recipient, date and Message-ID."""
+    return {
+        "To": format_address(to_name, to_address),
+        "Date": format_datetime(utcnow()),
+        "Message-ID": message_id or make_msgid(domain=current_app.config["SENDER_DOMAIN"]),
+    }
+
+
+def list_headers(unsubscribe_url: str, mailto_subject: str) -> dict[str, str]:
+    """RFC 2919 List-Id and RFC 2369/8058 one-click unsubscribe headers.
+
+    The https URL comes first (RFC 8058 receivers POST ``List-Unsubscribe=One-Click``
+    to it); the mailto fallback carries the same token in its subject.
+    """
+    config = current_app.config
+    mailto = f"mailto:{config['UNSUBSCRIBE_MAILTO']}?subject={quote(mailto_subject)}"
+    return {
+        "List-Id": f"{encode_header(config['SITE_NAME'])} <{config['LIST_ID']}>",
+        "List-Unsubscribe": f"<{unsubscribe_url}>,\r\n <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

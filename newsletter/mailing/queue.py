@@ -1,0 +1,184 @@
+"""Transactional mail leaves only after the transaction that queued it commits.
+
+``enqueue`` writes the message in the caller's transaction. When that session
+commits, the queued ids are handed to a dispatcher (a Celery task when a broker is
+configured, otherwise sent at once in this process); a rollback discards them.
+Whatever could not be sent stays queued and is retried by ``deliver_outgoing``
+(``flask mail flush``, the periodic task, or the embedded background loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from newsletter.extensions import db
+from newsletter.mailing.models import OutgoingMail, OutgoingStatus
+from newsletter.mailing.transport import DeliveryError, open_transport
+from newsletter.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+_PENDING_KEY = "newsletter.outgoing_ids"
+# Seconds to wait after the n-th failed attempt; the last one repeats.
+_BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600)
+_CLAIM_SECONDS = 300
+MAX_ATTEMPTS = 12
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+
+def enqueue(recipient: str, message: bytes, envelope_from: str) -> int:
+    """Queue ``message`` in the current transaction; it is sent after the commit."""
+    # Created claimed: the process that queues it sends it after the commit; flushers
+    # take it only if that has not happened within the claim window.
+    row = OutgoingMail(
+        envelope_from=envelope_from,
+        recipient=recipient,
+        message=message,
+        next_attempt_at=utcnow() + timedelta(seconds=_CLAIM_SECONDS),
+    )
+    db.session.add(row)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(row.id)
+    return row.id
+
+
+_dispatchers: dict[str, Callable[[Flask, list[int]], None]] = {}
+
+
+def register_dispatcher(name: str, dispatcher: Callable[[Flask, list[int]], None]) -> None:
+    """Let another layer (the task queue) take over sending; ``MAIL_DISPATCH`` picks it."""
+    _dispatchers[name] = dispatcher
+
+
+def init_app(app: Flask) -> None:
+    """Hand the ids queued in a session to the dispatcher once that session commits."""
+
+    @event.listens_for(db.session, "after_commit")
+    def _after_commit(session: Session) -> None:
+        ids = session.info.pop(_PENDING_KEY, None)
+        if ids:
+            _dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
+
+    @event.listens_for(db.session, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(_PENDING_KEY, None)
+
+
+def _dispatch(app: Flask, ids: list[int]) -> None:
+    """``MAIL_DISPATCH``: ``auto`` sends mail caused by a web request on a background
+    thread (the response does not wait for SMTP, and its timing does not tell whether
+    mail was sent) and any other mail before the command returns; ``inline`` always
+    sends at once; another name picks a registered dispatcher (``celery``)."""
+    mode = app.config["MAIL_DISPATCH"]
+    if mode in _dispatchers:
+        _dispatchers[mode](app, ids)
+    elif mode == "auto" and has_request_context():
+        _background(app).submit(send_now, app, ids)
+    else:
+        send_now(app, ids)
+
+
+def _background(app: Flask) -> ThreadPoolExecutor:
+    executor = app.extensions.get("newsletter.mail_thread")
+    if executor is None:
+        executor = app.extensions["newsletter.mail_thread"] = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="mail"
+        )
+    return executor
+
+
+def send_now(app: Flask, ids: list[int]) -> None:
+    """Send mail this process has just queued; a failed send stays queued for a flush."""
+    with app.app_context():
+        try:
+            deliver_outgoing(ids)
+        except Exception:  # the change is committed: never turn a mail fault into a 500
+            log.exception("sending queued mail %s failed; it stays queued", ids)
+
+
+def deliver_outgoing(ids: Sequence[int] | None = None, now: datetime | None = None) -> FlushResult:
+    """Send queued mail over one connection: the given ``ids`` (just queued by this
+    process, which owns them for the claim window), or else every message that is due,
+    each claimed first with a conditional UPDATE so that two flushers never send the
+    same one.
+
+    Runs in a session of its own: it may be called from another session's after-commit
+    hook. A message is deleted as soon as the server took it, so a crash repeats at
+    most the one message in flight.
+    """
+    now = now or utcnow()
+    result = FlushResult()
+    with Session(db.engine) as session:
+        query = sa.select(OutgoingMail.id).where(OutgoingMail.status == OutgoingStatus.QUEUED)
+        if ids is not None:
+            query = query.where(OutgoingMail.id.in_(list(ids)))
+        else:
+            query = query.where(OutgoingMail.next_attempt_at <= now)
+        due = session.scalars(query.order_by(OutgoingMail.id)).all()
+        if not due:
+            return result
+        with open_transport() as transport:
+            for mail_id in due:
+                row = (
+                    session.get(OutgoingMail, mail_id)
+                    if ids is not None
+                    else _claim(session, mail_id, now)
+                )
+                if row is None:
+                    continue
+                try:
+                    transport.send(row.envelope_from, row.recipient, row.message)
+                except DeliveryError as exc:
+                    _record_failure(row, exc, now, result)
+                    session.commit()
+                    if exc.scope in ("connection", "configuration"):
+                        break  # the rest would fail alike; they stay due for the next flush
+                else:
+                    session.delete(row)
+                    result.sent += 1
+                    session.commit()
+    return result
+
+
+def _claim(session: Session, mail_id: int, now: datetime) -> OutgoingMail | None:
+    claimed = session.execute(
+        sa.update(OutgoingMail)
+        .where(OutgoingMail.id == mail_id, OutgoingMail.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=_CLAIM_SECONDS))
+    )
+    session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(OutgoingMail, mail_id)
+
+
+def _record_failure(
+    row: OutgoingMail, exc: DeliveryError, now: datetime, result: FlushResult
+) -> None:
+    row.attempts += 1
+    row.last_error = str(exc)[:2000]
+    retry = exc.temporary or exc.scope in ("connection", "configuration")
+    if retry and row.attempts < MAX_ATTEMPTS:
+        delay = _BACKOFF[min(row.attempts, len(_BACKOFF)) - 1]
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        result.deferred += 1
+        log.warning("mail %s to %s deferred: %s", row.id, row.recipient, exc)
+    else:
+        row.status = OutgoingStatus.FAILED
+        result.failed += 1
+        log.error("mail %s to %s failed: %s", row.id, row.recipient, exc)

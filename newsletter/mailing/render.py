@@ -1,0 +1,57 @@
+"""Email templates: Jinja renders a pair (HTML and text), premailer inlines the CSS.
+
+Each email is ``templates/email/<name>.html`` and ``templates/email/<name>.txt``.
+Values that differ per recipient are passed as slots (see ``mime.slot``) so that a
+pair renders and inlines once and every copy only fills the slots.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template
+from premailer import Premailer
+
+from newsletter.mailing.mime import slot
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+
+
+def inline_css(html: str) -> str:
+    """Move the stylesheet into ``style`` attributes, keeping the ``<style>`` block for
+    the media queries (dark mode, narrow screens) that cannot be inlined.
+
+    Never fetches anything over the network, and keeps ``!important`` (dark-mode
+    overrides need it).
+    """
+    return Premailer(
+        html,
+        allow_network=False,
+        strip_important=False,
+        keep_style_tags=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform(pretty_print=False)
+
+
+def render_email(
+    name: str, subject: str, context: Mapping[str, Any], slot_names: tuple[str, ...] = ()
+) -> RenderedEmail:
+    """Render ``email/<name>.{html,txt}``; each of ``slot_names`` renders as its marker."""
+    values = dict(context)
+    values.update({slot_name: slot(slot_name) for slot_name in slot_names})
+    values.setdefault("subject", subject)
+    values.setdefault("site_name", current_app.config["SITE_NAME"])
+    values.setdefault("organisation_name", current_app.config["ORGANISATION_NAME"])
+    values.setdefault("postal_address", current_app.config["POSTAL_ADDRESS"])
+    html = render_template(f"email/{name}.html", **values)
+    text = render_template(f"email/{name}.txt", **values)
+    return RenderedEmail(subject=subject, html=inline_css(html), text=text)

@@ -1,0 +1,279 @@
+"""Where messages go: an SMTP relay, or the local outbox when no relay is configured.
+
+Flask-Mail owns the SMTP settings (``MAIL_*``; it also honours ``MAIL_SUPPRESS_SEND``),
+but messages are sent here as bytes we built and, when configured, signed: Flask-Mail
+re-serialises a message on every send (breaking DKIM), opens sockets without a
+timeout, and builds each copy with the slow ``email`` package.
+"""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+from flask import Flask, current_app
+from flask_mail import Mail
+
+log = logging.getLogger(__name__)
+
+mail = Mail()
+
+Scope = Literal["recipient", "message", "connection", "configuration"]
+
+_ENHANCED_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
+# Enhanced status codes by which a receiver blames the sender's setup (authentication,
+# SPF/DKIM/DMARC alignment, relaying), not the recipient: Gmail 4.7.26-4.7.32 and
+# 5.7.26, Microsoft 5.7.515, and the generic security codes.
+_CONFIGURATION_CODES = {
+    "5.7.0", "5.7.8", "5.7.9", "5.7.11", "5.7.14", "5.7.23", "5.7.25", "5.7.26",
+    "5.7.27", "5.7.515", "4.7.0", "4.7.26", "4.7.27", "4.7.28", "4.7.29", "4.7.30",
+    "4.7.31", "4.7.32",
+}  # fmt: skip
+
+
+class DeliveryError(Exception):
+    """A message was not accepted.
+
+    ``temporary`` errors may succeed later; ``scope`` says who is to blame: one
+    recipient, this message, the connection, or our own configuration (which would
+    fail every message alike and must stop a send rather than blame subscribers).
+    """
+
+    def __init__(self, code: int | None, text: str, *, temporary: bool, scope: Scope) -> None:
+        super().__init__(f"{code or ''} {text}".strip())
+        self.code = code
+        self.text = text
+        self.temporary = temporary
+        self.scope: Scope = scope
+
+
+def classify(code: int, text: str, stage: str) -> DeliveryError:
+    """Turn an SMTP reply at ``stage`` (connect, auth, mail, rcpt, data) into an error."""
+    enhanced = _ENHANCED_RE.match(text)
+    status = enhanced.group(0) if enhanced else ""
+    temporary = 400 <= code < 500
+    scope: Scope = "recipient" if stage == "rcpt" else "message"
+    lowered = text.lower()
+    if (
+        stage in ("connect", "auth", "mail")
+        or code in (530, 535, 538)
+        or status in _CONFIGURATION_CODES
+        or "relay" in lowered
+        or "authentication" in lowered
+    ):
+        scope = "configuration"
+    if code == 421:  # the server is closing the connection
+        scope = "connection"
+    return DeliveryError(code, text, temporary=temporary, scope=scope)
+
+
+class Transport(Protocol):
+    def send(self, envelope_from: str, recipient: str, message: bytes) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class SMTPSettings:
+    server: str
+    port: int
+    use_tls: bool
+    use_ssl: bool
+    username: str | None
+    password: str | None
+    timeout: float
+    local_hostname: str | None
+
+
+class SMTPTransport:
+    """One SMTP connection, opened on first use and reopened after it drops."""
+
+    def __init__(self, settings: SMTPSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            smtp: smtplib.SMTP
+            if s.use_ssl:
+                smtp = smtplib.SMTP_SSL(
+                    s.server,
+                    s.port,
+                    local_hostname=s.local_hostname,
+                    timeout=s.timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(
+                    s.server, s.port, local_hostname=s.local_hostname, timeout=s.timeout
+                )
+            smtp.ehlo_or_helo_if_needed()
+            if s.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+        except smtplib.SMTPResponseException as exc:
+            raise classify(exc.smtp_code, _text(exc.smtp_error), "connect") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(
+                None, f"cannot connect: {exc}", temporary=True, scope="connection"
+            ) from exc
+        if s.username and s.password:
+            try:
+                smtp.login(s.username, s.password)
+            except smtplib.SMTPResponseException as exc:
+                smtp.close()
+                raise classify(exc.smtp_code, _text(exc.smtp_error), "auth") from exc
+        return smtp
+
+    def send(self, envelope_from: str, recipient: str, message: bytes) -> str:
+        """Send one message; return the server's acceptance line or raise DeliveryError."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        smtp = self._smtp
+        try:
+            code, reply = smtp.mail(envelope_from)
+            if code != 250:
+                raise classify(code, _text(reply), "mail")
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                smtp.rset()
+                raise classify(code, _text(reply), "rcpt")
+            code, reply = smtp.docmd("DATA")
+            if code != 354:
+                smtp.rset()
+                raise classify(code, _text(reply), "data")
+            smtp.send(dot_stuff(message) + b".\r\n")
+            code, reply = smtp.getreply()
+            if code != 250:
+                raise classify(code, _text(reply), "data")
+            return f"{code} {_text(reply)}"
+        except DeliveryError as exc:
+            if exc.scope == "connection":
+                self.close()
+            raise
+        except (OSError, smtplib.SMTPException) as exc:
+            # The connection dropped or timed out mid-transaction: the message may or may
+            # not have been accepted; the caller retries it.
+            self.close()
+            raise DeliveryError(
+                None, f"connection lost: {exc}", temporary=True, scope="connection"
+            ) from exc
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+class OutboxTransport:
+    """The embedded default: a Maildir under the instance folder that staff read at /outbox.
+
+    Each message gets ``Return-Path`` and ``Delivered-To`` headers, as a local
+    delivery agent adds them, so the envelope stays visible.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.maildir = mailbox.Maildir(str(path), create=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, envelope_from: str, recipient: str, message: bytes) -> str:
+        envelope = f"Return-Path: <{envelope_from}>\r\nDelivered-To: {recipient}\r\n"
+        key = self.maildir.add(envelope.encode("ascii") + message)
+        return f"250 stored in outbox as {key}"
+
+    def close(self) -> None:
+        pass
+
+
+class SuppressedTransport:
+    """``MAIL_SUPPRESS_SEND`` (Flask-Mail's switch): accept and drop everything."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def send(self, envelope_from: str, recipient: str, message: bytes) -> str:
+        log.info("mail to %s suppressed (MAIL_SUPPRESS_SEND)", recipient)
+        return "250 suppressed"
+
+    def close(self) -> None:
+        pass
+
+
+def init_app(app: Flask) -> None:
+    mail.init_app(app)
+
+
+def uses_outbox(app: Flask | None = None) -> bool:
+    app = app or current_app
+    return not app.config["MAIL_SERVER"]
+
+
+def open_transport() -> SMTPTransport | OutboxTransport | SuppressedTransport:
+    """The transport for the current app; use it as a context manager."""
+    config = current_app.config
+    if uses_outbox():
+        return OutboxTransport(config["OUTBOX_DIR"])
+    state = current_app.extensions["mail"]
+    if state.suppress:
+        return SuppressedTransport()
+    return SMTPTransport(
+        SMTPSettings(
+            server=state.server,
+            port=int(state.port),
+            use_tls=bool(state.use_tls),
+            use_ssl=bool(state.use_ssl),
+            username=state.username,
+            password=state.password,
+            timeout=float(config["MAIL_TIMEOUT"]),
+            local_hostname=config["MAIL_LOCAL_HOSTNAME"] or socket.getfqdn(),
+        )
+    )
+
+
+def dot_stuff(message: bytes) -> bytes:
+    """SMTP transparency (RFC 5321 4.5.2): double every line-leading dot; end with CRLF."""
+    if message.startswith(b"."):
+        message = b"." + message
+    message = message.replace(b"\r\n.", b"\r\n..")
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message
+
+
+def _text(reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return " ".join(reply.split())

@@ -1,0 +1,66 @@
+"""Validation of what people type: addresses, names, organisations."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+
+MAX_ADDRESS = 254
+MAX_NAME = 200
+
+
+class InvalidInput(ValueError):
+    """Input a person must correct; the message is safe to show them. ``field`` names
+    the form field it is about, when it is about one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str  # as we send to it: ASCII, domain lower-cased (IDNs in punycode)
+    key: str  # lower-cased: one subscriber per key
+
+
+def normalize_address(raw: str) -> Address:
+    """Validate and normalise an address (syntax only: no DNS lookups)."""
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput("Please enter an email address.", "email")
+    if len(value) > MAX_ADDRESS:
+        raise InvalidInput(f"An email address has at most {MAX_ADDRESS} characters.", "email")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInput("The email address contains a line break or control character.", "email")
+    try:
+        valid = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"That is not a valid email address: {exc}", "email") from exc
+    email = valid.ascii_email or valid.normalized
+    return Address(email=email, key=email.lower())
+
+
+def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
+    """A single-line text field: trimmed, bounded, free of control characters (names and
+    organisations reach mail headers and CSV exports)."""
+    if not raw:
+        return ""
+    if "\r" in raw or "\n" in raw:
+        raise InvalidInput(f"The {field} must be on one line.", field)
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in raw):
+        raise InvalidInput(f"The {field} contains a control character.", field)
+    value = " ".join(raw.split())
+    if len(value) > max_length:
+        raise InvalidInput(f"The {field} has at most {max_length} characters.", field)
+    return value
+
+
+def suppression_hash(address_key: str) -> str:
+    """Keyed hash of an address for the suppression list (the address itself is not kept)."""
+    key = str(current_app.config["SUPPRESSION_KEY"]).encode()
+    return hmac.new(key, address_key.encode(), hashlib.sha256).hexdigest()

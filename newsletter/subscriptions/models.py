@@ -1,0 +1,128 @@
+"""Lists, subscribers, their memberships, consent evidence and the suppression list."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from newsletter.dbtypes import UTCDateTime, enum_column
+from newsletter.extensions import Model
+from newsletter.timeutil import utcnow
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"  # asked to subscribe, has not confirmed yet
+    ACTIVE = "active"  # confirmed (or added with recorded consent): gets mail
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"  # hard bounces past the threshold: no more mail
+    COMPLAINED = "complained"  # marked a message as spam: no more mail
+
+
+class ConsentAction(enum.StrEnum):
+    REQUESTED = "requested"  # the subscribe form was sent
+    CONFIRMED = "confirmed"  # the confirmation link was used
+    ADDED = "added"  # added by staff or the CLI, with a consent note
+    IMPORTED = "imported"  # imported from a file, with a consent note
+    CHANGED = "changed"  # lists changed on the preferences page
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class MailingList(Model):
+    __tablename__ = "mailing_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    is_public: Mapped[bool] = mapped_column(default=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Subscriber(Model):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The identifier inside signed links; serial ids never leave the database.
+    public_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # Lower-cased address: one subscriber per address, whatever its case.
+    email_key: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    organisation: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[SubscriberStatus] = mapped_column(
+        enum_column(SubscriberStatus), default=SubscriberStatus.PENDING, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_score: Mapped[float] = mapped_column(default=0.0)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Membership(Model):
+    __tablename__ = "memberships"
+    __table_args__ = (sa.Index("ix_memberships_list_subscriber", "list_id", "subscriber_id"),)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    list_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mailing_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="memberships")
+    mailing_list: Mapped[MailingList] = relationship()
+
+
+class ConsentText(Model):
+    """Each wording of the consent statement a form has shown, kept verbatim."""
+
+    __tablename__ = "consent_texts"
+
+    version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentEvent(Model):
+    """Evidence of consent and of its withdrawal: what happened, when and from where."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[ConsentAction] = mapped_column(enum_column(ConsentAction))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    consent_version: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("consent_texts.version", ondelete="RESTRICT")
+    )
+    lists: Mapped[str] = mapped_column(sa.Text, default="")  # slugs at that moment
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Suppression(Model):
+    """Addresses that must not be added again without their own confirmation.
+
+    Only a keyed hash of the address is kept, so an erased person's address is not
+    stored, yet a re-import of it is recognised.
+    """
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,373 @@
+"""A reader's subscription life: ask, confirm, change preferences, leave, be erased.
+
+Services flush and never commit; mail they send leaves after the caller commits.
+Nothing here tells a caller whether an address was already known: the public
+answers are the same for every state (no enumeration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from newsletter.database import insert_or_ignore
+from newsletter.extensions import db
+from newsletter.mailing.models import OutgoingMail
+from newsletter.subscriptions.addresses import (
+    InvalidInput,
+    clean_text,
+    normalize_address,
+    suppression_hash,
+)
+from newsletter.subscriptions.emails import (
+    send_already_subscribed,
+    send_confirmation,
+    send_welcome,
+)
+from newsletter.subscriptions.lists import default_lists, resolve_lists
+from newsletter.subscriptions.models import (
+    ConsentAction,
+    ConsentEvent,
+    ConsentText,
+    MailingList,
+    Membership,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+)
+from newsletter.timeutil import utcnow
+
+# States in which a subscriber may be asked to confirm again through the public form.
+_RESUBSCRIBABLE = {
+    SubscriberStatus.PENDING,
+    SubscriberStatus.UNSUBSCRIBED,
+    SubscriberStatus.BOUNCED,
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, kept as consent evidence."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def clipped(self) -> Origin:
+        return Origin(self.ip[:45] if self.ip else None, (self.user_agent or "")[:512] or None)
+
+
+@dataclass(frozen=True)
+class SubscribeRequest:
+    email: str
+    name: str = ""
+    organisation: str = ""
+    list_slugs: Sequence[str] = ()
+    consent_version: str = ""
+
+
+class LinkNoLongerValid(Exception):
+    """A genuine link whose purpose has passed (the subscription changed since)."""
+
+
+# -- consent text ----------------------------------------------------------------------
+
+
+def current_consent() -> tuple[str, str]:
+    """(version, text) of the configured consent wording; the version is its hash."""
+    text = str(current_app.config["CONSENT_TEXT"]).strip()
+    return hashlib.sha256(text.encode()).hexdigest()[:16], text
+
+
+def _consent_version(shown: str) -> str:
+    """The version a form showed: the current wording (recorded on first use) or an
+    earlier recorded one; anything else means the form was not ours or is stale."""
+    version, text = current_consent()
+    if shown == version:
+        if db.session.get(ConsentText, version) is None:
+            insert_or_ignore(
+                ConsentText, {"version": version, "text": text, "created_at": utcnow()}
+            )
+        return version
+    if shown and db.session.get(ConsentText, shown) is not None:
+        return shown
+    raise InvalidInput("This form is out of date. Please reload the page and send it again.")
+
+
+# -- lookups ---------------------------------------------------------------------------
+
+
+def subscriber_by_public_id(public_id: str) -> Subscriber | None:
+    try:
+        key = uuid.UUID(hex=public_id)
+    except ValueError:
+        return None
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.public_id == key))
+
+
+def subscriber_by_email(email: str) -> Subscriber | None:
+    address = normalize_address(email)
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
+
+
+def subscriber_lists(subscriber: Subscriber) -> list[MailingList]:
+    query = (
+        sa.select(MailingList)
+        .join(Membership, Membership.list_id == MailingList.id)
+        .where(Membership.subscriber_id == subscriber.id)
+        .order_by(MailingList.name)
+    )
+    return list(db.session.scalars(query))
+
+
+# -- subscribe and confirm --------------------------------------------------------------
+
+
+def request_subscription(
+    request: SubscribeRequest, origin: Origin, now: datetime | None = None
+) -> None:
+    """Handle the public subscribe form for any address in any state.
+
+    New, pending, unsubscribed and bounced addresses become pending and get a
+    confirmation link (at most once per ``CONFIRM_RESEND_MINUTES``); an active
+    subscriber gets a note with a link to their preferences instead (nothing about
+    them changes); a complaint address gets nothing. Raises InvalidInput only for
+    input that is wrong whoever typed it.
+    """
+    now = now or utcnow()
+    address = normalize_address(request.email)
+    name = clean_text(request.name, "name")
+    organisation = clean_text(request.organisation, "organisation")
+    lists = resolve_lists(request.list_slugs, public_only=True) or default_lists()
+    consent_version = _consent_version(request.consent_version)
+
+    subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
+    if subscriber is None:
+        subscriber = Subscriber(email=address.email, email_key=address.key)
+        db.session.add(subscriber)
+    elif subscriber.status == SubscriberStatus.ACTIVE:
+        if _may_send_confirmation(subscriber, now):
+            subscriber.confirmation_sent_at = now
+            send_already_subscribed(subscriber)
+        return
+    elif subscriber.status not in _RESUBSCRIBABLE:
+        return
+
+    set_status(subscriber, SubscriberStatus.PENDING, now)
+    subscriber.email = address.email
+    subscriber.name = name or subscriber.name
+    subscriber.organisation = organisation or subscriber.organisation
+    replace_memberships(subscriber, lists)
+    origin = origin.clipped()
+    record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
+    if _may_send_confirmation(subscriber, now):
+        subscriber.confirmation_sent_at = now
+        send_confirmation(subscriber, lists)
+
+
+def resend_confirmation(public_id: str, now: datetime | None = None) -> None:
+    """A new confirmation link for a pending subscriber whose link expired."""
+    now = now or utcnow()
+    subscriber = subscriber_by_public_id(public_id)
+    if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
+        return
+    if _may_send_confirmation(subscriber, now):
+        subscriber.confirmation_sent_at = now
+        send_confirmation(subscriber, subscriber_lists(subscriber))
+
+
+def confirm_subscription(
+    public_id: str, origin: Origin, now: datetime | None = None
+) -> tuple[Subscriber, bool]:
+    """Make a pending subscriber active; return it and whether this call did it.
+
+    Confirming twice is harmless. A link for a subscription that has since been
+    cancelled (or erased) raises LinkNoLongerValid.
+    """
+    now = now or utcnow()
+    subscriber = subscriber_by_public_id(public_id)
+    if subscriber is None:
+        raise LinkNoLongerValid()
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return subscriber, False
+    if subscriber.status != SubscriberStatus.PENDING:
+        raise LinkNoLongerValid()
+    requested = db.session.scalar(
+        sa.select(ConsentEvent)
+        .where(
+            ConsentEvent.subscriber_id == subscriber.id,
+            ConsentEvent.action == ConsentAction.REQUESTED,
+        )
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    )
+    lists = subscriber_lists(subscriber)
+    activate(subscriber, now)
+    record(
+        subscriber,
+        ConsentAction.CONFIRMED,
+        now,
+        origin.clipped(),
+        requested.consent_version if requested else None,
+        lists,
+    )
+    send_welcome(subscriber, lists)
+    return subscriber, True
+
+
+# -- preferences, leaving, erasure ------------------------------------------------------
+
+
+def update_preferences(
+    subscriber: Subscriber,
+    *,
+    name: str,
+    organisation: str,
+    list_slugs: Sequence[str],
+    origin: Origin,
+    now: datetime | None = None,
+) -> None:
+    """Change name, organisation and lists. Choosing no list leaves them all; choosing
+    lists while not active subscribes again (the signed link proves the address)."""
+    now = now or utcnow()
+    subscriber.name = clean_text(name, "name")
+    subscriber.organisation = clean_text(organisation, "organisation")
+    lists = resolve_lists(list_slugs, public_only=True)
+    # Private lists are kept: readers cannot see or leave them here, staff manage them.
+    kept_private = [m.mailing_list for m in subscriber.memberships if not m.mailing_list.is_public]
+    before = {m.list_id for m in subscriber.memberships}
+    replace_memberships(subscriber, [*lists, *kept_private])
+    origin = origin.clipped()
+    if not lists and not kept_private:
+        unsubscribe(subscriber, origin, note="left every list on the preferences page", now=now)
+        return
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        activate(subscriber, now)
+        record(
+            subscriber,
+            ConsentAction.CONFIRMED,
+            now,
+            origin,
+            _consent_version(current_consent()[0]),
+            lists,
+            note="subscribed again on the preferences page",
+        )
+    elif before != {lst.id for lst in lists} | {lst.id for lst in kept_private}:
+        record(subscriber, ConsentAction.CHANGED, now, origin, None, lists)
+
+
+def unsubscribe(
+    subscriber: Subscriber, origin: Origin, *, note: str = "", now: datetime | None = None
+) -> bool:
+    """Stop all mail to this subscriber; return False if nothing was left to stop."""
+    now = now or utcnow()
+    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+        return False
+    set_status(subscriber, SubscriberStatus.UNSUBSCRIBED, now)
+    record(subscriber, ConsentAction.UNSUBSCRIBED, now, origin.clipped(), None, [], note=note)
+    return True
+
+
+def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = None) -> bool:
+    """Undo an unsubscription from its own signed link; lists are as they were."""
+    now = now or utcnow()
+    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+        return False
+    lists = subscriber_lists(subscriber) or default_lists()
+    replace_memberships(subscriber, lists)
+    activate(subscriber, now)
+    record(
+        subscriber,
+        ConsentAction.CONFIRMED,
+        now,
+        origin.clipped(),
+        _consent_version(current_consent()[0]),
+        lists,
+        note="subscribed again from the unsubscribe page",
+    )
+    return True
+
+
+def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
+    """Delete everything we hold about this person, keeping only a keyed hash of the
+    address on the suppression list so that nobody can re-add it without them."""
+    address_hash = suppression_hash(subscriber.email_key)
+    if (
+        db.session.scalar(sa.select(Suppression.id).where(Suppression.address_hash == address_hash))
+        is None
+    ):
+        db.session.add(Suppression(address_hash=address_hash, reason=reason))
+    db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == subscriber.email))
+    db.session.delete(subscriber)
+    db.session.flush()
+
+
+def is_suppressed(address_key: str) -> bool:
+    address_hash = suppression_hash(address_key)
+    query = sa.select(Suppression.id).where(Suppression.address_hash == address_hash)
+    return db.session.scalar(query) is not None
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _may_send_confirmation(subscriber: Subscriber, now: datetime) -> bool:
+    last = subscriber.confirmation_sent_at
+    wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
+    return last is None or now - last >= wait
+
+
+def set_status(subscriber: Subscriber, status: SubscriberStatus, now: datetime) -> None:
+    if subscriber.status != status:
+        subscriber.status = status
+        subscriber.status_changed_at = now
+
+
+def activate(subscriber: Subscriber, now: datetime) -> None:
+    set_status(subscriber, SubscriberStatus.ACTIVE, now)
+    subscriber.bounce_score = 0.0
+    db.session.execute(
+        sa.delete(Suppression).where(
+            Suppression.address_hash == suppression_hash(subscriber.email_key)
+        )
+    )
+
+
+def replace_memberships(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
+    wanted = {mailing_list.id: mailing_list for mailing_list in lists}
+    for membership in list(subscriber.memberships):
+        if membership.list_id not in wanted:
+            subscriber.memberships.remove(membership)
+    present = {membership.list_id for membership in subscriber.memberships}
+    for list_id, mailing_list in wanted.items():
+        if list_id not in present:
+            subscriber.memberships.append(Membership(mailing_list=mailing_list))
+    db.session.flush()
+
+
+def record(
+    subscriber: Subscriber,
+    action: ConsentAction,
+    now: datetime,
+    origin: Origin,
+    consent_version: str | None,
+    lists: Sequence[MailingList],
+    note: str = "",
+) -> None:
+    db.session.add(
+        ConsentEvent(
+            subscriber_id=subscriber.id,
+            action=action,
+            at=now,
+            ip=origin.ip,
+            user_agent=origin.user_agent,
+            consent_version=consent_version,
+            lists=",".join(sorted(mailing_list.slug for mailing_list in lists)),
+            note=note,
+        )
+    )

@@ -1,0 +1,105 @@
+"""The web layer: blueprints, error pages and the headers every response carries."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from newsletter.extensions import db
+
+log = logging.getLogger(__name__)
+
+# What a person sees for each error; never a stack trace or an internal detail.
+_MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing at this address.",
+    405: "This page cannot be used that way.",
+    413: "What you sent is too large.",
+    429: "Too many attempts. Please wait a few minutes and try again.",
+    500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
+}
+
+_CSP = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
+    "script-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    from newsletter.mailing.transport import uses_outbox
+    from newsletter.web import outbox, public
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        count = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+    app.register_blueprint(public.bp)
+    if uses_outbox(app):
+        app.register_blueprint(outbox.bp)
+
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_security_headers)
+    app.context_processor(_site_context)
+
+
+def _healthz() -> Response:
+    """For load balancers (and the benchmarks' baseline): answers without any I/O."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+def _site_context() -> dict[str, object]:
+    return {
+        "site_name": current_app.config["SITE_NAME"],
+        "organisation_name": current_app.config["ORGANISATION_NAME"],
+    }
+
+
+def _http_error(error: HTTPException) -> tuple[str, int] | Response:
+    code = error.code or 500
+    if isinstance(error, CSRFError):
+        message = (
+            "This form has expired or was sent from elsewhere. "
+            "Please reload the page and try again."
+        )
+    elif code == 429:  # Flask-Limiter describes the limit itself; say what to do instead
+        message = _MESSAGES[429]
+    else:
+        # Our own aborts carry a description written for the reader; werkzeug's defaults
+        # are replaced by plainer words.
+        default = type(error).description
+        own = error.description if error.description != default else None
+        message = own or _MESSAGES.get(code, error.name)
+    if request.accept_mimetypes.best == "application/json":
+        response = jsonify(error=message)
+        response.status_code = code
+        return response
+    return render_template("error.html", code=code, title=error.name, message=message), code
+
+
+def _unexpected_error(error: Exception) -> tuple[str, int]:
+    if isinstance(error, HTTPException):  # pragma: no cover - routed to _http_error
+        return _http_error(error)  # type: ignore[return-value]
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    server_error = InternalServerError()
+    return (
+        render_template("error.html", code=500, title=server_error.name, message=_MESSAGES[500]),
+        500,
+    )
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    return response

@@ -1,0 +1,7 @@
+"""Blueprint ``public``: what readers use, with no login."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from newsletter.web.public import manage, subscribe  # noqa: E402,F401 - registers the views

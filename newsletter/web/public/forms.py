@@ -1,0 +1,55 @@
+"""Reader forms. Field limits here give quick feedback; the services validate again."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length
+
+from newsletter.subscriptions.addresses import MAX_ADDRESS, MAX_NAME
+
+
+class ListChoiceField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SubscribeForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        validators=[DataRequired("Please enter an email address."), Length(max=MAX_ADDRESS)],
+        render_kw={"autocomplete": "email", "type": "email", "maxlength": MAX_ADDRESS},
+    )
+    name = StringField(
+        "Name (optional)",
+        validators=[Length(max=MAX_NAME)],
+        render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
+    )
+    organisation = StringField(
+        "Organisation (optional)",
+        validators=[Length(max=MAX_NAME)],
+        render_kw={"autocomplete": "organization", "maxlength": MAX_NAME},
+    )
+    lists = ListChoiceField("Lists", choices=[])
+    consent_version = HiddenField()
+    # A honeypot: hidden from people by CSS, filled in by form-spamming bots.
+    website = StringField(
+        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
+
+
+class PreferencesForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=MAX_NAME)], render_kw={"maxlength": MAX_NAME})
+    organisation = StringField(
+        "Organisation", validators=[Length(max=MAX_NAME)], render_kw={"maxlength": MAX_NAME}
+    )
+    lists = ListChoiceField("Lists", choices=[])
+
+
+class ConfirmForm(FlaskForm):
+    """One button; the CSRF token is its only field."""
+
+
+class EraseForm(FlaskForm):
+    sure = BooleanField(
+        "I understand that this deletes my data and cannot be undone.",
+        validators=[DataRequired("Please tick the box to confirm.")],
+    )

@@ -1,0 +1,136 @@
+"""Leaving (RFC 8058 one-click), coming back, preferences and erasure, from signed links."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from newsletter.extensions import csrf, db
+from newsletter.subscriptions import lists as list_service
+from newsletter.subscriptions import services
+from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.subscriptions.emails import preferences_url
+from newsletter.subscriptions.models import Subscriber, SubscriberStatus
+from newsletter.tokens import BadToken, Purpose, read_token
+from newsletter.web.formtools import show_error
+from newsletter.web.public import bp
+from newsletter.web.public.forms import ConfirmForm, EraseForm, PreferencesForm
+from newsletter.web.requests import origin
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+def _subscriber(purpose: Purpose, token: str) -> Subscriber | None:
+    """The subscriber a signed link names (None once erased); 400 for a forged link."""
+    try:
+        public_id = read_token(purpose, token)
+    except BadToken:
+        abort(
+            400,
+            "This link is damaged or is not one of ours. Please use the link from "
+            "one of our emails as it was sent.",
+        )
+    return services.subscriber_by_public_id(public_id)
+
+
+def _is_one_click(req_form: dict[str, str], raw: bytes) -> bool:
+    """RFC 8058: the body names ``List-Unsubscribe=One-Click``, as a urlencoded or
+    multipart form field, or as a raw body some receivers send."""
+    if req_form.get("List-Unsubscribe") == "One-Click":
+        return True
+    return ONE_CLICK.encode() in raw
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str) -> str:
+    """One button and no change: link scanners fetch every URL in a message."""
+    subscriber = _subscriber(Purpose.UNSUBSCRIBE, token)
+    return render_template(
+        "public/unsubscribe.html",
+        token=token,
+        subscriber=subscriber,
+        active=subscriber is not None
+        and subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING),
+    )
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt  # mail providers POST here with no cookie and no form token (RFC 8058)
+def unsubscribe_post(token: str) -> tuple[str, int]:
+    """Unsubscribe at once and answer 200 (never a redirect); repeating it is harmless."""
+    raw = request.get_data(cache=True)  # read first: form parsing would consume it
+    subscriber = _subscriber(Purpose.UNSUBSCRIBE, token)
+    if not _is_one_click(request.form.to_dict(), raw):
+        abort(400, f"To unsubscribe, send {ONE_CLICK} in the request body.")
+    if subscriber is not None:
+        services.unsubscribe(subscriber, origin(), note="unsubscribe link")
+        db.session.commit()
+    return render_template(
+        "public/unsubscribed.html",
+        token=token,
+        form=ConfirmForm(),
+        can_come_back=subscriber is not None and subscriber.status == SubscriberStatus.UNSUBSCRIBED,
+        preferences_url=preferences_url(subscriber) if subscriber else None,
+    ), 200
+
+
+@bp.post("/unsubscribe/<token>/resubscribe")
+def resubscribe(token: str) -> str | tuple[str, int]:
+    subscriber = _subscriber(Purpose.UNSUBSCRIBE, token)
+    if subscriber is None:
+        return render_template("public/link_invalid.html", gone=True), 410
+    services.resubscribe(subscriber, origin())
+    db.session.commit()
+    return render_template("public/resubscribed.html", preferences_url=preferences_url(subscriber))
+
+
+@bp.route("/preferences/<token>", methods=["GET", "POST"])
+def preferences(token: str) -> str | Response | tuple[str, int]:
+    subscriber = _subscriber(Purpose.PREFERENCES, token)
+    if subscriber is None:
+        return render_template("public/link_invalid.html", gone=True), 410
+    form = PreferencesForm(obj=subscriber if request.method == "GET" else None)
+    public = list_service.public_lists()
+    form.lists.choices = [(lst.slug, lst.name) for lst in public]
+    active = subscriber.status == SubscriberStatus.ACTIVE
+    if request.method == "GET":
+        form.lists.data = [m.mailing_list.slug for m in subscriber.memberships] if active else []
+    elif form.validate_on_submit():
+        try:
+            services.update_preferences(
+                subscriber,
+                name=form.name.data or "",
+                organisation=form.organisation.data or "",
+                list_slugs=form.lists.data or [],
+                origin=origin(),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your preferences are saved.", "success")
+            return redirect(url_for("public.preferences", token=token))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "public/preferences.html",
+        form=form,
+        token=token,
+        subscriber=subscriber,
+        active=active,
+        consent_text=services.current_consent()[1],
+    ), status
+
+
+@bp.route("/preferences/<token>/erase", methods=["GET", "POST"])
+def erase(token: str) -> str | tuple[str, int]:
+    subscriber = _subscriber(Purpose.PREFERENCES, token)
+    if subscriber is None:
+        return render_template("public/erased.html")
+    form = EraseForm()
+    if form.validate_on_submit():
+        services.erase_subscriber(subscriber)
+        db.session.commit()
+        return render_template("public/erased.html")
+    status = 400 if form.is_submitted() else 200
+    return render_template("public/erase.html", form=form, token=token), status

@@ -1,0 +1,136 @@
+"""Subscribe and confirm (double opt-in)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from newsletter.extensions import db, limiter
+from newsletter.subscriptions import lists as list_service
+from newsletter.subscriptions import services
+from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.subscriptions.emails import preferences_url
+from newsletter.tokens import BadToken, ExpiredToken, Purpose, read_token
+from newsletter.web.formtools import show_error
+from newsletter.web.public import bp
+from newsletter.web.public.forms import ConfirmForm, SubscribeForm
+from newsletter.web.requests import origin, submitted_address
+
+
+def _ip_limit() -> str:
+    return str(current_app.config["SUBSCRIBE_LIMIT_PER_IP"])
+
+
+def _address_limit() -> str:
+    return str(current_app.config["SUBSCRIBE_LIMIT_PER_ADDRESS"])
+
+
+def _subscribe_form() -> tuple[SubscribeForm, str]:
+    form = SubscribeForm()
+    public = list_service.public_lists()
+    form.lists.choices = [(lst.slug, lst.name) for lst in public]
+    version, text = services.current_consent()
+    if not form.is_submitted():
+        form.consent_version.data = version
+        form.lists.data = [lst.slug for lst in public if lst.is_default]
+    return form, text
+
+
+@bp.get("/")
+def index() -> str:
+    form, consent_text = _subscribe_form()
+    return render_template("public/index.html", form=form, consent_text=consent_text)
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], key_func=submitted_address)
+def subscribe() -> str | Response | tuple[str, int]:
+    form, consent_text = _subscribe_form()
+    if form.validate_on_submit():
+        if form.website.data:  # a bot filled the honeypot: answer as usual, do nothing
+            return redirect(url_for("public.subscribe_sent"))
+        try:
+            services.request_subscription(
+                services.SubscribeRequest(
+                    email=form.email.data or "",
+                    name=form.name.data or "",
+                    organisation=form.organisation.data or "",
+                    list_slugs=form.lists.data or [],
+                    consent_version=form.consent_version.data or "",
+                ),
+                origin(),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("public.subscribe_sent"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("public/subscribe.html", form=form, consent_text=consent_text), status
+
+
+@bp.get("/subscribe/sent")
+def subscribe_sent() -> str:
+    return render_template("public/subscribe_sent.html")
+
+
+def _confirm_payload(token: str) -> str:
+    hours = int(current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"])
+    return read_token(Purpose.CONFIRM, token, max_age=hours * 3600)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> str | tuple[str, int]:
+    """GET shows one button and changes nothing (mail scanners fetch links); POST confirms."""
+    try:
+        public_id = _confirm_payload(token)
+    except ExpiredToken:
+        return render_template("public/confirm_expired.html", token=token, form=ConfirmForm()), 400
+    except BadToken:
+        return render_template("public/link_invalid.html"), 400
+
+    form = ConfirmForm()
+    subscriber = services.subscriber_by_public_id(public_id)
+    if request.method == "GET":
+        if subscriber is None or subscriber.status not in (
+            services.SubscriberStatus.PENDING,
+            services.SubscriberStatus.ACTIVE,
+        ):
+            return render_template("public/link_invalid.html", gone=True), 410
+        return render_template(
+            "public/confirm.html",
+            form=form,
+            already=subscriber.status == services.SubscriberStatus.ACTIVE,
+            lists=[lst.name for lst in services.subscriber_lists(subscriber)],
+        )
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        subscriber, _ = services.confirm_subscription(public_id, origin())
+    except services.LinkNoLongerValid:
+        db.session.rollback()
+        return render_template("public/link_invalid.html", gone=True), 410
+    db.session.commit()
+    return render_template(
+        "public/confirmed.html",
+        preferences_url=preferences_url(subscriber),
+    )
+
+
+@bp.post("/confirm/<token>/resend")
+@limiter.limit(_ip_limit)
+def confirm_resend(token: str) -> Response:
+    """A fresh link for an expired one; the answer is the same whatever the state."""
+    try:
+        public_id = _confirm_payload(token)
+    except ExpiredToken as expired:
+        public_id = expired.payload
+    except BadToken:
+        abort(400, "This link is not one of ours. Please subscribe again with the form.")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.resend_confirmation(public_id)
+    db.session.commit()
+    return redirect(url_for("public.subscribe_sent"))

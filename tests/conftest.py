@@ -1,0 +1,198 @@
+"""Core fixtures: a new app per test on a real database, a real SMTP server, a client.
+
+The database is SQLite (a file per test, schema from the models) unless
+NEWSLETTER_TEST_DATABASE_URL names a PostgreSQL database: then the migrations build
+the schema once and every table is emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from newsletter import create_app
+from newsletter.extensions import db
+from tests.smtp_sink import SMTPSink
+
+TEST_DATABASE_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SMTPSink]:
+    sink = SMTPSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def _only_the_test_smtp_server(monkeypatch: pytest.MonkeyPatch, smtp_sink: SMTPSink) -> None:
+    """Fail any SMTP connection other than to the test server."""
+    real_connect = smtplib.SMTP.connect
+
+    def guarded(
+        self: smtplib.SMTP, host: str = "localhost", port: int = 0, *args: Any, **kwargs: Any
+    ) -> Any:
+        if (host, int(port)) != ("127.0.0.1", smtp_sink.port):
+            raise AssertionError(f"test tried to reach SMTP server {host}:{port}")
+        return real_connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
+    smtp_sink.reset()
+
+
+@pytest.fixture(scope="session")
+def _migrated_database() -> str | None:
+    """On PostgreSQL, build the schema once with the migrations (as production does)."""
+    if not TEST_DATABASE_URL:
+        return None
+    app = create_app(_config(TEST_DATABASE_URL, None, Path("/nonexistent")))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return TEST_DATABASE_URL
+
+
+def _config(database_url: str, smtp_port: int | None, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test secret key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": "https://news.example.org",
+        "SITE_NAME": "Dialogue Digest",
+        "ORGANISATION_NAME": "Example Society",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port or 25,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_DEFAULT_SENDER": "Dialogue Digest <digest@news.example.org>",
+        "MAIL_DISPATCH": "inline",
+        "MAIL_TIMEOUT": 5,
+        "MAIL_LOCAL_HOSTNAME": "test.local",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture
+def app_config(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    smtp_sink: SMTPSink,
+    _migrated_database: str | None,
+) -> dict[str, Any]:
+    """The configuration ``app`` is built from; ``@pytest.mark.app_config(KEY=value)``
+    changes it for one test."""
+    url = _migrated_database or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    config = _config(url, smtp_sink.port, tmp_path)
+    for marker in reversed(list(request.node.iter_markers("app_config"))):
+        config.update(marker.kwargs)
+    return config
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        if not TEST_DATABASE_URL:
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if TEST_DATABASE_URL:
+            with db.engine.begin() as connection:
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(smtp_sink: SMTPSink) -> SMTPSink:
+    """What the SMTP server received during this test."""
+    return smtp_sink
+
+
+# -- page helpers ----------------------------------------------------------------------
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": values.get("action"), "fields": {}})
+        elif tag == "input" and self.forms and values.get("name"):
+            kind = values.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in values:
+                return
+            self.forms[-1]["fields"].setdefault(values["name"], []).append(
+                values.get("value") or ""
+            )
+
+
+def forms(html: str) -> list[dict[str, Any]]:
+    """Each form of a page: its action and the values its inputs would send."""
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def form_values(html: str, index: int = 0) -> dict[str, Any]:
+    """The values of a page's form, one value per field (lists for repeated fields)."""
+    fields = forms(html)[index]["fields"]
+    return {name: values if len(values) > 1 else values[0] for name, values in fields.items()}
+
+
+def find_link(text: str, path: str) -> str:
+    """The first absolute link in ``text`` whose path starts with ``path``."""
+    match = re.search(r"https://news\.example\.org" + re.escape(path) + r"[^\s\"<>]*", text)
+    assert match, f"no link to {path} in:\n{text}"
+    return match.group(0)
+
+
+def local(url: str) -> str:
+    """A link from an email, made relative for the test client."""
+    return url.replace("https://news.example.org", "")
+
+
+@pytest.fixture
+def make_list(app: Flask) -> Callable[..., Any]:
+    from newsletter.subscriptions.lists import create_list
+
+    def make(slug: str = "digest", name: str = "Dialogue digest", **kwargs: Any) -> Any:
+        with app.app_context():
+            created = create_list(slug, name, **kwargs)
+            db.session.commit()
+            return created.slug
+
+    return make
+
+
+from tests.browser import browser, live_server, page  # noqa: E402,F401 - shared fixtures

@@ -1,0 +1,106 @@
+"""Messages built once and filled per copy decode to exactly what was rendered."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+
+import pytest
+
+from newsletter.mailing.mime import (
+    HeaderValueError,
+    MessageTemplate,
+    encode_header,
+    format_address,
+    slot,
+)
+from newsletter.mailing.transport import dot_stuff
+
+
+def _parse(data: bytes) -> EmailMessage:
+    return email.message_from_bytes(data, _class=EmailMessage, policy=email.policy.default)
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    return text.get_content(), html.get_content()
+
+
+TEXT = (
+    "Dear " + slot("name") + ",\n"
+    ".a line that starts with a dot\n"
+    "trailing spaces   \n"
+    "“Curly” quotes, é, and a long line " + "x" * 300 + "\n"
+    "Leave: " + slot("url") + "\n"
+)
+HTML = (
+    "<p>Dear " + slot("name") + ",</p>"
+    '<p><a href="' + slot("url") + '">unsubscribe</a> = sign, “é”</p>' + "<p>" + "y" * 500 + "</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("Ada", "https://news.example.org/unsubscribe/abc.def-ghi_j"),
+        ("Zoë <b>&amp;</b> “Q”", "https://x.example/" + "t" * 400),
+        ("", "https://x.example/?a=1&b=2"),
+        ("ends with space ", "=3D not an escape"),
+    ],
+)
+def test_filled_copies_decode_to_the_rendered_text(name, url):
+    template = MessageTemplate(text=TEXT, html=HTML, headers={"Subject": "Hi"})
+    data = template.fill({"To": "a@example.org"}, {"name": name, "url": url})
+    assert all(byte < 128 for byte in data)
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    text, html = _parts(_parse(data))
+    expected_text = TEXT.replace(slot("name"), name).replace(slot("url"), url)
+    assert text.replace("\r\n", "\n") == expected_text
+    escaped_name = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped_url = url.replace("&", "&amp;")
+    assert html == HTML.replace(slot("name"), escaped_name).replace(slot("url"), escaped_url)
+
+
+def test_headers_come_first_and_parse():
+    template = MessageTemplate(
+        text="t",
+        html="<p>h</p>",
+        headers={
+            "From": format_address("Zoë Society", "news@example.org"),
+            "Subject": encode_header("Ümlaut subject " * 8),
+        },
+    )
+    message = _parse(template.fill({"To": format_address("Ann", "ann@example.org")}, {}))
+    assert message["From"] == "Zoë Society <news@example.org>"
+    assert message["Subject"] == "Ümlaut subject " * 8
+    assert message["To"] == "Ann <ann@example.org>"
+    assert message.get_content_type() == "multipart/alternative"
+
+
+def test_missing_slot_value_is_an_error():
+    template = MessageTemplate(text=slot("a"), html=slot("b"), headers={})
+    with pytest.raises(KeyError, match="a, b"):
+        template.fill({}, {})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: encode_header("Subject\r\nBcc: victim@example.org"),
+        lambda: encode_header("Subject\nBcc: victim@example.org"),
+        lambda: format_address("Eve\r\nBcc: x@example.org", "a@example.org"),
+        lambda: format_address("Eve", "a@example.org\r\nBcc: x@example.org"),
+        lambda: format_address("Eve", "zoë@example.org"),
+        lambda: MessageTemplate(text="", html="", headers={"X-Note": "a\r\nBcc: x"}),
+        lambda: MessageTemplate(text="", html="", headers={"X-Note": "ünencoded"}),
+    ],
+)
+def test_header_injection_is_refused(call):
+    with pytest.raises(HeaderValueError):
+        call()
+
+
+def test_dot_stuffing():
+    assert dot_stuff(b".a\r\nb\r\n.c\r\n..d") == b"..a\r\nb\r\n..c\r\n...d\r\n"
