@@ -49,6 +49,7 @@ _RESUBSCRIBABLE = {
     SubscriberStatus.UNSUBSCRIBED,
     SubscriberStatus.BOUNCED,
 }
+_INACTIVE = set(SubscriberStatus) - {SubscriberStatus.ACTIVE}
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,7 @@ def request_subscription(
         subscriber = Subscriber(email=address.email, email_key=address.key)
         db.session.add(subscriber)
     elif subscriber.status == SubscriberStatus.ACTIVE:
-        if _may_send_confirmation(subscriber, now):
-            subscriber.confirmation_sent_at = now
+        if _take_confirmation_slot(subscriber, now):
             send_already_subscribed(subscriber)
         return
     elif subscriber.status not in _RESUBSCRIBABLE:
@@ -165,8 +165,7 @@ def request_subscription(
     replace_memberships(subscriber, lists)
     origin = origin.clipped()
     record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
-    if _may_send_confirmation(subscriber, now):
-        subscriber.confirmation_sent_at = now
+    if _take_confirmation_slot(subscriber, now):
         send_confirmation(subscriber, lists)
 
 
@@ -176,8 +175,7 @@ def resend_confirmation(public_id: str, now: datetime | None = None) -> None:
     subscriber = subscriber_by_public_id(public_id)
     if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
         return
-    if _may_send_confirmation(subscriber, now):
-        subscriber.confirmation_sent_at = now
+    if _take_confirmation_slot(subscriber, now):
         send_confirmation(subscriber, subscriber_lists(subscriber))
 
 
@@ -193,9 +191,9 @@ def confirm_subscription(
     subscriber = subscriber_by_public_id(public_id)
     if subscriber is None:
         raise LinkNoLongerValid()
-    if subscriber.status == SubscriberStatus.ACTIVE:
-        return subscriber, False
-    if subscriber.status != SubscriberStatus.PENDING:
+    if not _transition(subscriber, {SubscriberStatus.PENDING}, SubscriberStatus.ACTIVE, now):
+        if subscriber.status == SubscriberStatus.ACTIVE:
+            return subscriber, False  # confirmed already, maybe by a request just now
         raise LinkNoLongerValid()
     requested = db.session.scalar(
         sa.select(ConsentEvent)
@@ -207,7 +205,7 @@ def confirm_subscription(
         .limit(1)
     )
     lists = subscriber_lists(subscriber)
-    activate(subscriber, now)
+    _after_activation(subscriber)
     record(
         subscriber,
         ConsentAction.CONFIRMED,
@@ -246,8 +244,8 @@ def update_preferences(
     if not lists and not kept_private:
         unsubscribe(subscriber, origin, note="left every list on the preferences page", now=now)
         return
-    if subscriber.status != SubscriberStatus.ACTIVE:
-        activate(subscriber, now)
+    if _transition(subscriber, _INACTIVE, SubscriberStatus.ACTIVE, now):
+        _after_activation(subscriber)
         record(
             subscriber,
             ConsentAction.CONFIRMED,
@@ -266,9 +264,9 @@ def unsubscribe(
 ) -> bool:
     """Stop all mail to this subscriber; return False if nothing was left to stop."""
     now = now or utcnow()
-    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+    receiving = {SubscriberStatus.ACTIVE, SubscriberStatus.PENDING}
+    if not _transition(subscriber, receiving, SubscriberStatus.UNSUBSCRIBED, now):
         return False
-    set_status(subscriber, SubscriberStatus.UNSUBSCRIBED, now)
     record(subscriber, ConsentAction.UNSUBSCRIBED, now, origin.clipped(), None, [], note=note)
     return True
 
@@ -276,11 +274,11 @@ def unsubscribe(
 def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = None) -> bool:
     """Undo an unsubscription from its own signed link; lists are as they were."""
     now = now or utcnow()
-    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+    if not _transition(subscriber, {SubscriberStatus.UNSUBSCRIBED}, SubscriberStatus.ACTIVE, now):
         return False
     lists = subscriber_lists(subscriber) or default_lists()
     replace_memberships(subscriber, lists)
-    activate(subscriber, now)
+    _after_activation(subscriber)
     record(
         subscriber,
         ConsentAction.CONFIRMED,
@@ -296,15 +294,19 @@ def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = N
 def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
     """Delete everything we hold about this person, keeping only a keyed hash of the
     address on the suppression list so that nobody can re-add it without them."""
-    address_hash = suppression_hash(subscriber.email_key)
-    if (
-        db.session.scalar(sa.select(Suppression.id).where(Suppression.address_hash == address_hash))
-        is None
-    ):
-        db.session.add(Suppression(address_hash=address_hash, reason=reason))
+    insert_or_ignore(
+        Suppression,
+        {
+            "address_hash": suppression_hash(subscriber.email_key),
+            "reason": reason,
+            "created_at": utcnow(),
+        },
+    )
     db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == subscriber.email))
-    db.session.delete(subscriber)
-    db.session.flush()
+    # A plain DELETE (the database cascades to memberships and events): erasing twice at
+    # once, or a row gone already, is not an error.
+    db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))
+    db.session.expunge(subscriber)
 
 
 def is_suppressed(address_key: str) -> bool:
@@ -316,13 +318,46 @@ def is_suppressed(address_key: str) -> bool:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _may_send_confirmation(subscriber: Subscriber, now: datetime) -> bool:
-    last = subscriber.confirmation_sent_at
+def _take_confirmation_slot(subscriber: Subscriber, now: datetime) -> bool:
+    """Whether a confirmation (or note) may go out now, at most one per
+    ``CONFIRM_RESEND_MINUTES``; a compare-and-set, so that concurrent requests for one
+    address (a double click) send one email."""
     wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
-    return last is None or now - last >= wait
+    db.session.flush()
+    taken = db.session.execute(
+        sa.update(Subscriber)
+        .where(
+            Subscriber.id == subscriber.id,
+            sa.or_(
+                Subscriber.confirmation_sent_at.is_(None),
+                Subscriber.confirmation_sent_at <= now - wait,
+            ),
+        )
+        .values(confirmation_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(subscriber, ["confirmation_sent_at"])
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def _transition(
+    subscriber: Subscriber, allowed: set[SubscriberStatus], status: SubscriberStatus, now: datetime
+) -> bool:
+    """Move to ``status`` if the subscriber is (still) in one of ``allowed``: a
+    compare-and-set in the database, so of two concurrent requests only one acts."""
+    db.session.flush()
+    changed = db.session.execute(
+        sa.update(Subscriber)
+        .where(Subscriber.id == subscriber.id, Subscriber.status.in_(allowed))
+        .values(status=status, status_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(subscriber, ["status", "status_changed_at"])
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def set_status(subscriber: Subscriber, status: SubscriberStatus, now: datetime) -> None:
+    """Set a status on a subscriber this transaction has just created or locked."""
     if subscriber.status != status:
         subscriber.status = status
         subscriber.status_changed_at = now
@@ -330,6 +365,12 @@ def set_status(subscriber: Subscriber, status: SubscriberStatus, now: datetime) 
 
 def activate(subscriber: Subscriber, now: datetime) -> None:
     set_status(subscriber, SubscriberStatus.ACTIVE, now)
+    _after_activation(subscriber)
+
+
+def _after_activation(subscriber: Subscriber) -> None:
+    """A fresh start: no bounces counted, and off the suppression list (the person has
+    confirmed the address themselves)."""
     subscriber.bounce_score = 0.0
     db.session.execute(
         sa.delete(Suppression).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from newsletter.database import commit_with_retry
 from newsletter.extensions import csrf, db
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
@@ -97,18 +98,19 @@ def preferences(token: str) -> str | Response | tuple[str, int]:
         form.lists.data = [m.mailing_list.slug for m in subscriber.memberships] if active else []
     elif form.validate_on_submit():
         try:
-            services.update_preferences(
-                subscriber,
-                name=form.name.data or "",
-                organisation=form.organisation.data or "",
-                list_slugs=form.lists.data or [],
-                origin=origin(),
+            commit_with_retry(
+                lambda: services.update_preferences(
+                    subscriber,
+                    name=form.name.data or "",
+                    organisation=form.organisation.data or "",
+                    list_slugs=form.lists.data or [],
+                    origin=origin(),
+                )
             )
         except InvalidInput as error:
             db.session.rollback()
             show_error(form, error)
         else:
-            db.session.commit()
             flash("Your preferences are saved.", "success")
             return redirect(url_for("public.preferences", token=token))
     status = 400 if form.is_submitted() else 200

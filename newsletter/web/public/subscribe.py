@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from newsletter.database import commit_with_retry
 from newsletter.extensions import db, limiter
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
@@ -50,22 +51,19 @@ def subscribe() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         if form.website.data:  # a bot filled the honeypot: answer as usual, do nothing
             return redirect(url_for("public.subscribe_sent"))
+        request_ = services.SubscribeRequest(
+            email=form.email.data or "",
+            name=form.name.data or "",
+            organisation=form.organisation.data or "",
+            list_slugs=form.lists.data or [],
+            consent_version=form.consent_version.data or "",
+        )
         try:
-            services.request_subscription(
-                services.SubscribeRequest(
-                    email=form.email.data or "",
-                    name=form.name.data or "",
-                    organisation=form.organisation.data or "",
-                    list_slugs=form.lists.data or [],
-                    consent_version=form.consent_version.data or "",
-                ),
-                origin(),
-            )
+            commit_with_retry(lambda: services.request_subscription(request_, origin()))
         except InvalidInput as error:
             db.session.rollback()
             show_error(form, error)
         else:
-            db.session.commit()
             return redirect(url_for("public.subscribe_sent"))
     status = 400 if form.is_submitted() else 200
     return render_template("public/subscribe.html", form=form, consent_text=consent_text), status
