@@ -54,6 +54,11 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "SUBSCRIBE_LIMIT_PER_IP": "10 per minute;60 per hour",
     "SUBSCRIBE_LIMIT_PER_ADDRESS": "5 per hour",
+    # Staff
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "LOGIN_LIMIT_PER_IP": "10 per minute;100 per hour",
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per hour",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     # Cookies
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,6 +1,9 @@
 """Every model, imported in one place so that the metadata (and Alembic) sees them all."""
 
+from newsletter.auth.models import StaffUser
+from newsletter.digests.models import Digest, DigestItem, digest_lists
 from newsletter.mailing.models import OutgoingMail
+from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
 from newsletter.subscriptions.models import (
     ConsentEvent,
     ConsentText,
@@ -11,6 +14,13 @@ from newsletter.subscriptions.models import (
 )
 
 __all__ = [
+    "DialogueSession",
+    "Digest",
+    "DigestItem",
+    "Series",
+    "StaffUser",
+    "SummaryPoint",
+    "digest_lists",
     "ConsentEvent",
     "ConsentText",
     "MailingList",

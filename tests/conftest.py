@@ -26,6 +26,8 @@ from tests.smtp_sink import SMTPSink
 
 TEST_DATABASE_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
 
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def smtp_sink() -> Iterator[SMTPSink]:
@@ -85,6 +87,8 @@ def _config(database_url: str, smtp_port: int | None, tmp_path: Path) -> dict[st
         "MAIL_LOCAL_HOSTNAME": "test.local",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Staff passwords hash fast in tests; production uses scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 
@@ -140,33 +144,77 @@ def outbox(smtp_sink: SMTPSink) -> SMTPSink:
 
 
 class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
+    """The forms of a page's content (forms inside <nav>, like log out, are left out)."""
+
+    def __init__(self, convert_charrefs: bool = True) -> None:
+        super().__init__(convert_charrefs=convert_charrefs)
         self.forms: list[dict[str, Any]] = []
+        self._select: str | None = None
+        self._nav_depth = 0
+        self._in_form = False
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        if tag == "nav":
+            self._nav_depth += 1
+        if self._nav_depth:
+            return
         if tag == "form":
+            self._in_form = True
             self.forms.append({"action": values.get("action"), "fields": {}})
-        elif tag == "input" and self.forms and values.get("name"):
+        elif not self._in_form or "disabled" in values:
+            return
+        elif tag == "input" and values.get("name"):
             kind = values.get("type", "text")
             if kind in ("checkbox", "radio") and "checked" not in values:
+                return
+            if kind in ("submit", "button"):
                 return
             self.forms[-1]["fields"].setdefault(values["name"], []).append(
                 values.get("value") or ""
             )
+        elif tag == "textarea" and values.get("name"):
+            self._textarea = values["name"]
+            self.forms[-1]["fields"].setdefault(self._textarea, []).append("")
+        elif tag == "select" and values.get("name"):
+            self._select = values["name"]
+        elif tag == "option" and "selected" in values and getattr(self, "_select", None):
+            self.forms[-1]["fields"].setdefault(self._select, []).append(values.get("value") or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self.forms[-1]["fields"][self._textarea][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav" and self._nav_depth:
+            self._nav_depth -= 1
+        elif tag == "form":
+            self._in_form = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
 
 
 def forms(html: str) -> list[dict[str, Any]]:
     """Each form of a page: its action and the values its inputs would send."""
-    parser = _FormParser()
+    parser = _FormParser(convert_charrefs=True)
     parser.feed(html)
+    for form in parser.forms:  # a textarea's first newline belongs to the markup
+        for name, values in form["fields"].items():
+            form["fields"][name] = [v[1:] if v.startswith("\n") else v for v in values]
     return parser.forms
 
 
-def form_values(html: str, index: int = 0) -> dict[str, Any]:
-    """The values of a page's form, one value per field (lists for repeated fields)."""
-    fields = forms(html)[index]["fields"]
+def form_values(html: str, index: int = 0, having: str | None = None) -> dict[str, Any]:
+    """The values a page's form would send, one value per field (lists for repeated
+    fields): the ``index``-th form, or the first one with a field named ``having``."""
+    found = forms(html)
+    if having is not None:
+        found = [form for form in found if having in form["fields"]]
+        index = 0
+    fields = found[index]["fields"]
     return {name: values if len(values) > 1 else values[0] for name, values in fields.items()}
 
 
@@ -182,6 +230,53 @@ def local(url: str) -> str:
     return url.replace("https://news.example.org", "")
 
 
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_staff(app: Flask) -> Callable[..., Any]:
+    """Create a staff account; returns its email."""
+    from newsletter.auth.models import Role
+    from newsletter.auth.services import create_staff
+
+    def make(email: str = "editor@example.org", role: str = "editor", name: str = "") -> str:
+        with app.app_context():
+            user = create_staff(email, STAFF_PASSWORD, role=Role(role), name=name)
+            db.session.commit()
+            return user.email
+
+    return make
+
+
+class StaffLogin:
+    """Log a test client in as a staff member, through the login form."""
+
+    def __init__(self, client: FlaskClient, make_staff: Callable[..., Any]) -> None:
+        self.client = client
+        self.make_staff = make_staff
+
+    def __call__(self, email: str = "editor@example.org", role: str = "editor") -> str:
+        self.make_staff(email, role)
+        login_page = self.client.get("/staff/login")
+        values = form_values(login_page.get_data(as_text=True))
+        values.update({"email": email, "password": STAFF_PASSWORD})
+        response = self.client.post("/staff/login", data=values)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return email
+
+    def csrf_token(self, path: str = "/staff/") -> str:
+        """A CSRF token of this client's session, as any staff page carries it."""
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+
+@pytest.fixture
+def staff_login(client: FlaskClient, make_staff: Callable[..., Any]) -> StaffLogin:
+    return StaffLogin(client, make_staff)
+
+
 @pytest.fixture
 def make_list(app: Flask) -> Callable[..., Any]:
     from newsletter.subscriptions.lists import create_list
@@ -193,6 +288,3 @@ def make_list(app: Flask) -> Callable[..., Any]:
             return created.slug
 
     return make
-
-
-from tests.browser import browser, live_server, page  # noqa: E402,F401 - shared fixtures

@@ -4,10 +4,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from newsletter.cli import demo, lists, mail, subscribers
+    from newsletter.cli import content, demo, lists, mail, staff, subscribers
 
     app.cli.add_command(lists.group)
     app.cli.add_command(subscribers.group)
     app.cli.add_command(mail.group)
     app.cli.add_command(mail.send_group)
+    app.cli.add_command(staff.group)
+    app.cli.add_command(content.sessions_group)
+    app.cli.add_command(content.digest_group)
     app.cli.add_command(demo.demo)

@@ -1,29 +1,73 @@
 """``flask demo``: what a newcomer needs to try the product, loaded once."""
 
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from newsletter.auth import services as auth
+from newsletter.auth.models import Role
 from newsletter.cli.common import committing
+from newsletter.digests import services as digests
+from newsletter.sessions import services as sessions
+from newsletter.sessions.importer import parse_summary
 from newsletter.subscriptions import lists as list_service
+
+SAMPLE = Path(__file__).resolve().parent.parent / "demo" / "has-track2-session-2020-06-08.txt"
+DEMO_ADMIN = "admin@example.org"
+
+
+def _demo_password() -> str:
+    """The demo admin's password: made once, kept (0600) in the instance folder so that
+    every run can print the login."""
+    path = Path(current_app.instance_path) / "demo-admin-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(password)
+    return password
 
 
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load demo content (a default list); running it again changes nothing."""
+    """Load demo content once: a default list, the sample session with its points, a
+    draft digest of them, and a demo admin (whose login this prints)."""
+    loaded = []
     with committing():
-        created = []
         if not list_service.all_lists():
-            created.append(
-                list_service.create_list(
-                    "digest",
-                    "Dialogue digest",
-                    "Summaries of each session of our Track 2 dialogue series.",
-                    default=True,
-                )
+            list_service.create_list(
+                "digest",
+                "Dialogue digest",
+                "Summaries of each session of our Track 2 dialogue series.",
+                default=True,
             )
-    if created:
-        click.echo("Demo content loaded: the list 'digest'.")
-    else:
-        click.echo("Demo content is there already.")
-    click.echo("Open http://127.0.0.1:5000/ to subscribe; mail lands in /outbox.")
+            loaded.append("the list 'digest'")
+        if not sessions.all_sessions():
+            parsed = parse_summary(SAMPLE.read_text(encoding="utf-8"))
+            data = sessions.SessionData.from_parsed(parsed)
+            data.is_published = True
+            session = sessions.create_session(data, parsed.points)
+            digests.create_from_session(session)
+            loaded.append(f"the sample session ({len(parsed.points)} points) and a draft digest")
+        password = None
+        if auth.staff_by_email(DEMO_ADMIN) is None:
+            password = _demo_password()
+            auth.create_staff(DEMO_ADMIN, password, role=Role.ADMIN, name="Demo admin")
+            loaded.append("a demo admin")
+        elif (Path(current_app.instance_path) / "demo-admin-password").exists():
+            password = _demo_password()
+    click.echo(
+        f"Demo content loaded: {', '.join(loaded)}." if loaded else "Demo content is there already."
+    )
+    if password:
+        click.echo(f"Staff login: http://127.0.0.1:5000/staff/  {DEMO_ADMIN} / {password}")
+    click.echo("Subscribe at http://127.0.0.1:5000/ ; mail lands in http://127.0.0.1:5000/outbox/")

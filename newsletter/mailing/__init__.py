@@ -10,7 +10,7 @@ from collections.abc import Hashable, Mapping
 
 from flask import Flask, current_app
 
-from newsletter.mailing import headers, queue, transport
+from newsletter.mailing import headers, queue, render, transport
 from newsletter.mailing.mime import MessageTemplate
 from newsletter.mailing.render import render_email
 
@@ -18,6 +18,7 @@ from newsletter.mailing.render import render_email
 def init_app(app: Flask) -> None:
     transport.init_app(app)
     queue.init_app(app)
+    render.init_app(app)
 
 
 def send_email(
@@ -44,6 +45,21 @@ def send_email(
     return queue.enqueue(to_address, message.fill(copy_headers, slots), envelope_from)
 
 
+def build_template(
+    template: str,
+    subject: str,
+    context: Mapping[str, object],
+    slot_names: tuple[str, ...],
+    extra_headers: Mapping[str, str] | None = None,
+) -> MessageTemplate:
+    """Render ``email/<template>.{html,txt}``, inline its CSS and encode it, ready to be
+    filled per recipient: the costly part of an email, done once."""
+    rendered = render_email(template, subject, context, slot_names)
+    shared = headers.common_headers(subject)
+    shared.update(extra_headers or {})
+    return MessageTemplate(text=rendered.text, html=rendered.html, headers=shared)
+
+
 _CACHE_KEY = "newsletter.compiled_emails"
 _CACHE_SIZE = 128
 
@@ -58,10 +74,7 @@ def compiled_email(
     cache: dict[Hashable, MessageTemplate] = app.extensions.setdefault(_CACHE_KEY, {})
     compiled = None if app.jinja_env.auto_reload else cache.get(key)
     if compiled is None:
-        rendered = render_email(template, subject, context, slot_names)
-        compiled = MessageTemplate(
-            text=rendered.text, html=rendered.html, headers=headers.common_headers(subject)
-        )
+        compiled = build_template(template, subject, context, slot_names)
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
         cache[key] = compiled

@@ -8,11 +8,12 @@ pair renders and inlines once and every copy only fills the slots.
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
 from premailer import Premailer
 
 from newsletter.mailing.mime import slot
@@ -23,6 +24,23 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
+
+
+def hanging(text: str, prefix: str = "  * ", width: int = 76) -> str:
+    """Jinja filter for text emails: ``text`` wrapped at ``width``, its first line after
+    ``prefix`` and the next ones indented under it (a list item that reads well)."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=prefix,
+        subsequent_indent=" " * len(prefix),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["hanging"] = hanging
 
 
 def inline_css(html: str) -> str:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from newsletter.extensions import db
+from newsletter.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,15 @@ _CSP = (
 
 def init_app(app: Flask) -> None:
     from newsletter.mailing.transport import uses_outbox
-    from newsletter.web import outbox, public
+    from newsletter.web import outbox, public, staff
 
     if app.config["PROXY_FIX_X_FOR"]:
         count = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(staff.bp)
+    _init_login(app)
     if uses_outbox(app):
         app.register_blueprint(outbox.bp)
 
@@ -50,6 +52,14 @@ def init_app(app: Flask) -> None:
     app.context_processor(_site_context)
 
 
+def _init_login(app: Flask) -> None:
+    from newsletter.auth.services import load_session_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_session_user)
+    login_manager.session_protection = "basic"
+
+
 def _healthz() -> Response:
     """For load balancers (and the benchmarks' baseline): answers without any I/O."""
     return Response("ok\n", mimetype="text/plain")
@@ -57,6 +67,7 @@ def _healthz() -> Response:
 
 def _site_context() -> dict[str, object]:
     return {
+        "outbox_enabled": "outbox" in current_app.blueprints,
         "site_name": current_app.config["SITE_NAME"],
         "organisation_name": current_app.config["ORGANISATION_NAME"],
     }

@@ -1,15 +1,24 @@
 """Reader forms. Field limits here give quick feedback; the services validate again."""
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from newsletter.subscriptions.addresses import MAX_ADDRESS, MAX_NAME
+from newsletter.subscriptions.models import MailingList
 
 
 class ListChoiceField(SelectMultipleField):
+    """Checkboxes, one per mailing list."""
+
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def set_lists(self, lists: Iterable[MailingList]) -> None:
+        self.choices = [SelectChoice(lst.slug, lst.name) for lst in lists]
 
 
 class SubscribeForm(FlaskForm):

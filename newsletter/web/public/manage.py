@@ -92,7 +92,7 @@ def preferences(token: str) -> str | Response | tuple[str, int]:
         return render_template("public/link_invalid.html", gone=True), 410
     form = PreferencesForm(obj=subscriber if request.method == "GET" else None)
     public = list_service.public_lists()
-    form.lists.choices = [(lst.slug, lst.name) for lst in public]
+    form.lists.set_lists(public)
     active = subscriber.status == SubscriberStatus.ACTIVE
     if request.method == "GET":
         form.lists.data = [m.mailing_list.slug for m in subscriber.memberships] if active else []

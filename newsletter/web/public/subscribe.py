@@ -29,7 +29,7 @@ def _address_limit() -> str:
 def _subscribe_form() -> tuple[SubscribeForm, str]:
     form = SubscribeForm()
     public = list_service.public_lists()
-    form.lists.choices = [(lst.slug, lst.name) for lst in public]
+    form.lists.set_lists(public)
     version, text = services.current_consent()
     if not form.is_submitted():
         form.consent_version.data = version

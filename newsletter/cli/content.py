@@ -1,0 +1,110 @@
+"""``flask sessions …`` and ``flask digest …``"""
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from newsletter.cli.common import committing, echo_rows
+from newsletter.digests import services as digests
+from newsletter.sessions import services as sessions
+from newsletter.sessions.importer import ParsedSession, SummaryNotReadable, parse_summary
+
+
+@click.group("sessions", help="Dialogue sessions and their summary points.", cls=AppGroup)
+def sessions_group() -> None:
+    pass
+
+
+def _print_parsed(parsed: ParsedSession) -> None:
+    facts = [
+        ("series", parsed.series),
+        ("title", parsed.title),
+        ("number", str(parsed.number or "")),
+        ("date", parsed.held_on.isoformat() if parsed.held_on else ""),
+        ("host", parsed.host),
+        ("supporters", "; ".join(parsed.supporters)),
+        ("partners", "; ".join(parsed.partners)),
+        (
+            f"countries ({len(parsed.participant_countries)})",
+            ", ".join(parsed.participant_countries),
+        ),
+        ("attendees", "; ".join(parsed.notable_attendees)),
+        ("narrative", f"{len(parsed.narrative.split())} words"),
+    ]
+    for label, value in facts:
+        click.echo(f"{label + ':':<16}{value or '(not found)'}")
+    click.echo(f"points ({len(parsed.points)}):")
+    for number, point in enumerate(parsed.points, start=1):
+        click.echo(f"  {number:>2}. {point}")
+    for warning in parsed.warnings:
+        click.echo(f"warning: {warning}")
+
+
+@sessions_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what was found; store nothing.")
+@click.option("--publish", is_flag=True, help="Publish the session (a public page shows it).")
+def import_(file: Path, dry_run: bool, publish: bool) -> None:
+    """Read a plain-text session summary from FILE, print what was found and save it as a
+    session with its points (unpublished unless --publish)."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file.name} is not UTF-8 text.") from exc
+    try:
+        parsed = parse_summary(text)
+    except SummaryNotReadable as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from exc
+    _print_parsed(parsed)
+    if dry_run:
+        return
+    with committing():
+        data = sessions.SessionData.from_parsed(parsed)
+        data.is_published = publish
+        session = sessions.create_session(data, parsed.points)
+        reference = (session.id, session.slug)
+    click.echo(f"Saved as session {reference[0]} ({reference[1]}).")
+
+
+@sessions_group.command("list")
+def sessions_list() -> None:
+    """Each session's id, slug, date and title."""
+    rows = [
+        (str(s.id), s.slug, s.held_on.isoformat() if s.held_on else "", s.title)
+        for s in sessions.all_sessions()
+    ]
+    if not rows:
+        click.echo("No session yet.")
+        return
+    echo_rows(rows, ("id", "slug", "date", "title"))
+
+
+@click.group("digest", help="Digests.", cls=AppGroup)
+def digest_group() -> None:
+    pass
+
+
+@digest_group.command("list")
+def digest_list() -> None:
+    """Each digest's id, status and subject."""
+    rows = [(str(d.id), d.status.value, d.subject) for d in digests.all_digests()]
+    if not rows:
+        click.echo("No digest yet.")
+        return
+    echo_rows(rows, ("id", "status", "subject"))
+
+
+@digest_group.command("create-from-session")
+@click.argument("session")
+def create_from_session(session: str) -> None:
+    """A draft digest quoting every point of SESSION (its id or slug)."""
+    found = sessions.session_by_reference(session)
+    if found is None:
+        raise click.ClickException(
+            f"No session {session!r}: see 'flask --app newsletter sessions list'."
+        )
+    with committing():
+        digest = digests.create_from_session(found)
+        reference = (digest.id, len(digest.items))
+    click.echo(f"Created draft digest {reference[0]} with {reference[1]} points.")

@@ -1,0 +1,105 @@
+"""A digest as an email: the template context, the compiled message, the preview."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from flask import current_app
+
+from newsletter import links, mailing, markdown
+from newsletter.digests.models import Digest
+from newsletter.mailing.mime import MessageTemplate
+
+# The values that differ per recipient; everything else is rendered once per digest.
+RECIPIENT_SLOTS = ("unsubscribe_url", "preferences_url")
+MAX_HTML_BYTES = 100_000  # Gmail clips messages over about 102 KB, footer links and all
+
+
+@dataclass
+class SessionGroup:
+    heading: str
+    title: str
+    url: str | None
+    points: list[str] = field(default_factory=list)
+
+
+def session_groups(digest: Digest) -> list[SessionGroup]:
+    """The items under their sessions' headings, in the digest's order; a session whose
+    items are not next to each other gets its heading again."""
+    groups: list[SessionGroup] = []
+    last_session_id = None
+    for item in digest.items:
+        session = item.point.session
+        if session.id != last_session_id:
+            url = (
+                links.external_url("public.session", slug=session.slug)
+                if session.is_published
+                else None
+            )
+            groups.append(SessionGroup(session.heading, session.title, url))
+            last_session_id = session.id
+        groups[-1].points.append(item.text)
+    return groups
+
+
+def digest_context(digest: Digest) -> dict[str, object]:
+    return {
+        "subject": digest.subject,
+        "preheader": digest.preheader,
+        "intro_html": markdown.to_html(digest.intro),
+        "intro_text": markdown.to_text(digest.intro),
+        "outro_html": markdown.to_html(digest.outro),
+        "outro_text": markdown.to_text(digest.outro),
+        "groups": session_groups(digest),
+        "list_names": ", ".join(mailing_list.name for mailing_list in digest.lists),
+        "web_url": links.external_url("public.archive_digest", slug=digest.slug)
+        if digest.slug
+        else None,
+    }
+
+
+def build_message(digest: Digest) -> MessageTemplate:
+    """The digest rendered, inlined and encoded once; fill it per recipient with
+    ``RECIPIENT_SLOTS``."""
+    return mailing.build_template("digest", digest.subject, digest_context(digest), RECIPIENT_SLOTS)
+
+
+def sample_slots() -> dict[str, str]:
+    """Links for copies that go to no subscriber (previews, tests): they lead to the
+    public pages instead of acting on anyone's subscription."""
+    return {
+        "unsubscribe_url": links.external_url("public.subscribe"),
+        "preferences_url": links.external_url("public.subscribe"),
+    }
+
+
+@dataclass(frozen=True)
+class Preview:
+    html: str
+    text: str
+    size: int  # bytes of the encoded message
+
+
+def preview(digest: Digest, to_address: str | None = None) -> Preview:
+    """The email exactly as the sending code builds it, decoded for the browser."""
+    address = to_address or f"preview@{current_app.config['SENDER_DOMAIN']}"
+    data = build_message(digest).fill(mailing.headers.recipient_headers(address), sample_slots())
+    message = email.message_from_bytes(data, _class=EmailMessage, policy=email.policy.default)
+    html = message.get_body(("html",))
+    text = message.get_body(("plain",))
+    return Preview(
+        html=html.get_content() if html is not None else "",
+        text=text.get_content() if text is not None else "",
+        size=len(data),
+    )
+
+
+def send_test(digest: Digest, to_address: str, to_name: str = "") -> int:
+    """Queue the real digest email to a staff member (sent after the caller commits)."""
+    message = build_message(digest)
+    copy = message.fill(mailing.headers.recipient_headers(to_address, to_name), sample_slots())
+    _, envelope_from = mailing.headers.sender()
+    return mailing.queue.enqueue(to_address, copy, envelope_from)

@@ -1,0 +1,153 @@
+"""Composing digests: subject and texts, target lists, and the ordered quoted points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from newsletter.auth.models import StaffUser
+from newsletter.digests.models import Digest, DigestItem, DigestStatus
+from newsletter.extensions import db
+from newsletter.mailing.mime import HeaderValueError, check_header_value
+from newsletter.sessions.models import DialogueSession, SummaryPoint
+from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.subscriptions.lists import default_lists, resolve_lists
+
+MAX_SUBJECT = 200
+MAX_TEXT = 20_000
+
+
+def require_editable(digest: Digest) -> None:
+    if not digest.is_editable:
+        raise InvalidInput(
+            f"This digest is {digest.status.value}; its content can no longer change."
+        )
+
+
+def _subject(subject: str) -> str:
+    """A subject fit for a header: one line, no control characters (refused, not
+    silently changed), at most MAX_SUBJECT characters."""
+    try:
+        check_header_value(subject or "", "subject")
+    except HeaderValueError as exc:
+        raise InvalidInput(
+            "The subject must be one line without control characters.", "subject"
+        ) from exc
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise InvalidInput("A digest needs a subject.", "subject")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(f"A subject has at most {MAX_SUBJECT} characters.", "subject")
+    return subject
+
+
+def create_digest(subject: str, author: StaffUser | None = None) -> Digest:
+    digest = Digest(subject=_subject(subject), created_by_id=author.id if author else None)
+    digest.lists = default_lists()
+    db.session.add(digest)
+    db.session.flush()
+    return digest
+
+
+def create_from_session(session: DialogueSession, author: StaffUser | None = None) -> Digest:
+    """A draft quoting every point of ``session``, in order."""
+    digest = create_digest(session.title, author)
+    add_points(digest, [point.id for point in session.points])
+    return digest
+
+
+def update_digest(
+    digest: Digest,
+    *,
+    subject: str,
+    preheader: str,
+    intro: str,
+    outro: str,
+    list_slugs: Sequence[str],
+) -> None:
+    require_editable(digest)
+    digest.subject = _subject(subject)
+    preheader = " ".join((preheader or "").split())
+    if len(preheader) > MAX_SUBJECT:
+        raise InvalidInput(f"The preheader has at most {MAX_SUBJECT} characters.", "preheader")
+    for name, value in (("intro", intro), ("outro", outro)):
+        if len(value or "") > MAX_TEXT:
+            raise InvalidInput(f"The {name} has at most {MAX_TEXT} characters.", name)
+    digest.preheader = preheader
+    digest.intro = (intro or "").replace("\r\n", "\n").strip()
+    digest.outro = (outro or "").replace("\r\n", "\n").strip()
+    digest.lists = resolve_lists(list_slugs, public_only=False)
+
+
+def add_points(digest: Digest, point_ids: Sequence[int]) -> int:
+    """Append these points (in the order given, each once); return how many were added."""
+    require_editable(digest)
+    present = {item.point_id for item in digest.items}
+    wanted = [point_id for point_id in dict.fromkeys(point_ids) if point_id not in present]
+    if not wanted:
+        return 0
+    found = {
+        point.id: point
+        for point in db.session.scalars(sa.select(SummaryPoint).where(SummaryPoint.id.in_(wanted)))
+    }
+    if len(found) != len(wanted):
+        raise InvalidInput("One of the chosen points does not exist any more.")
+    position = max((item.position for item in digest.items), default=0)
+    for point_id in wanted:
+        position += 1
+        digest.items.append(DigestItem(point=found[point_id], position=position))
+    db.session.flush()
+    return len(wanted)
+
+
+def move_item(item: DigestItem, offset: int) -> None:
+    require_editable(item.digest)
+    items = list(item.digest.items)
+    index = items.index(item)
+    target = min(max(index + offset, 0), len(items) - 1)
+    items.insert(target, items.pop(index))
+    for position, each in enumerate(items, start=1):
+        each.position = position
+
+
+def remove_item(item: DigestItem) -> None:
+    digest = item.digest
+    require_editable(digest)
+    digest.items.remove(item)
+    for position, each in enumerate(digest.items, start=1):
+        each.position = position
+    db.session.flush()
+
+
+def set_item_text(item: DigestItem, text: str | None) -> None:
+    """Words for this digest only; None (or the point's own words) follows the point."""
+    require_editable(item.digest)
+    if text is not None:
+        text = " ".join(text.split())
+        if not text:
+            raise InvalidInput("An item needs some text; use Remove to drop it.", "text")
+        if len(text) > MAX_TEXT:
+            raise InvalidInput(f"An item has at most {MAX_TEXT} characters.", "text")
+        if text == item.point.text:
+            text = None
+    item.text_override = text
+
+
+def delete_digest(digest: Digest) -> None:
+    if digest.status != DigestStatus.DRAFT:
+        raise InvalidInput("Only a draft can be deleted.")
+    db.session.delete(digest)
+    db.session.flush()
+
+
+def all_digests() -> list[Digest]:
+    query = sa.select(Digest).options(selectinload(Digest.lists)).order_by(Digest.id.desc())
+    return list(db.session.scalars(query))
+
+
+def digest_by_reference(reference: str) -> Digest | None:
+    if not reference.isdigit():
+        return None
+    return db.session.get(Digest, int(reference))

@@ -1,0 +1,211 @@
+"""Series, sessions and summary points: record, correct, order, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from newsletter.extensions import db
+from newsletter.sessions.importer import ParsedSession
+from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
+from newsletter.slugs import slugify, unique_slug
+from newsletter.subscriptions.addresses import InvalidInput, clean_text
+
+MAX_POINT = 5000
+MAX_NARRATIVE = 50_000
+
+
+@dataclass
+class SessionData:
+    """What staff enter for a session (the form, or an import they corrected)."""
+
+    series_name: str
+    title: str
+    number: int | None = None
+    held_on: date | None = None
+    host: str = ""
+    supporters: list[str] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
+    participant_countries: list[str] = field(default_factory=list)
+    notable_attendees: list[str] = field(default_factory=list)
+    narrative: str = ""
+    is_published: bool = False
+
+    @classmethod
+    def from_parsed(cls, parsed: ParsedSession) -> SessionData:
+        return cls(
+            series_name=parsed.series,
+            title=parsed.title,
+            number=parsed.number,
+            held_on=parsed.held_on,
+            host=parsed.host,
+            supporters=list(parsed.supporters),
+            partners=list(parsed.partners),
+            participant_countries=list(parsed.participant_countries),
+            notable_attendees=list(parsed.notable_attendees),
+            narrative=parsed.narrative,
+        )
+
+
+# -- series ----------------------------------------------------------------------------
+
+
+def series_named(name: str) -> Series:
+    """The series with this name, created if there is none."""
+    name = clean_text(name, "series", 200)
+    if not name:
+        raise InvalidInput("A session belongs to a series: give the series a name.", "series_name")
+    found = db.session.scalar(sa.select(Series).where(sa.func.lower(Series.name) == name.lower()))
+    if found is None:
+        found = Series(name=name, slug=unique_slug(Series, slugify(name)))
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def all_series() -> list[Series]:
+    return list(db.session.scalars(sa.select(Series).order_by(Series.name)))
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def _clean_names(values: Sequence[str], what: str) -> list[str]:
+    cleaned = [clean_text(value, what, 300) for value in values]
+    return [value for value in cleaned if value]
+
+
+def save_session(data: SessionData, session: DialogueSession | None = None) -> DialogueSession:
+    """Create a session (``session`` None) or update one from what staff entered."""
+    title = clean_text(data.title, "title", 300)
+    if not title:
+        raise InvalidInput("A session needs a title.", "title")
+    if data.number is not None and not 0 < data.number < 10_000:
+        raise InvalidInput("The session number is a whole number from 1 to 9999.", "number")
+    if len(data.narrative) > MAX_NARRATIVE:
+        raise InvalidInput(f"The narrative has at most {MAX_NARRATIVE} characters.", "narrative")
+    series = series_named(data.series_name)
+    if session is None:
+        session = DialogueSession(series=series, title=title)
+        db.session.add(session)
+    session.series = series
+    session.title = title
+    session.number = data.number
+    session.held_on = data.held_on
+    session.host = clean_text(data.host, "host", 300)
+    session.supporters = _clean_names(data.supporters, "supporter")
+    session.partners = _clean_names(data.partners, "partner")
+    session.participant_countries = _clean_names(data.participant_countries, "country")
+    session.notable_attendees = _clean_names(data.notable_attendees, "attendee")
+    session.narrative = data.narrative.replace("\r\n", "\n").strip()
+    session.is_published = data.is_published
+    base = slugify(title, 64)
+    if data.held_on:
+        base = f"{base}-{data.held_on.isoformat()}"
+    with db.session.no_autoflush:
+        session.slug = unique_slug(DialogueSession, base, session.id)
+    db.session.flush()
+    return session
+
+
+def create_session(data: SessionData, points: Sequence[str] = ()) -> DialogueSession:
+    session = save_session(data)
+    for text in points:
+        if text.strip():
+            add_point(session, text)
+    return session
+
+
+def delete_session(session: DialogueSession) -> None:
+    db.session.delete(session)
+    db.session.flush()
+
+
+def all_sessions() -> list[DialogueSession]:
+    query = (
+        sa.select(DialogueSession)
+        .options(selectinload(DialogueSession.series), selectinload(DialogueSession.points))
+        .order_by(DialogueSession.held_on.desc().nulls_last(), DialogueSession.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def published_session(slug: str) -> DialogueSession | None:
+    return db.session.scalar(
+        sa.select(DialogueSession).where(DialogueSession.slug == slug, DialogueSession.is_published)
+    )
+
+
+def session_by_reference(reference: str) -> DialogueSession | None:
+    """A session by id or by slug (for commands)."""
+    if reference.isdigit():
+        return db.session.get(DialogueSession, int(reference))
+    return db.session.scalar(sa.select(DialogueSession).where(DialogueSession.slug == reference))
+
+
+# -- points ----------------------------------------------------------------------------
+
+
+def _point_text(text: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidInput("A summary point needs some text.", "text")
+    if len(text) > MAX_POINT:
+        raise InvalidInput(f"A summary point has at most {MAX_POINT} characters.", "text")
+    return text
+
+
+def add_point(session: DialogueSession, text: str) -> SummaryPoint:
+    position = max((point.position for point in session.points), default=0) + 1
+    point = SummaryPoint(session=session, text=_point_text(text), position=position)
+    db.session.add(point)
+    db.session.flush()
+    return point
+
+
+def update_point(point: SummaryPoint, text: str) -> None:
+    point.text = _point_text(text)
+
+
+def move_point(point: SummaryPoint, offset: int) -> None:
+    """Move a point ``offset`` places (-1 up, +1 down) among its session's points."""
+    points = list(point.session.points)
+    index = points.index(point)
+    target = min(max(index + offset, 0), len(points) - 1)
+    points.insert(target, points.pop(index))
+    for position, each in enumerate(points, start=1):
+        each.position = position
+
+
+def delete_point(point: SummaryPoint) -> None:
+    session = point.session
+    session.points.remove(point)
+    for position, each in enumerate(session.points, start=1):
+        each.position = position
+    db.session.flush()
+
+
+def rename_series(series: Series, name: str, description: str) -> None:
+    name = clean_text(name, "series name", 200)
+    if not name:
+        raise InvalidInput("A series needs a name.")
+    clash = db.session.scalar(
+        sa.select(Series.id).where(
+            sa.func.lower(Series.name) == name.lower(), Series.id != series.id
+        )
+    )
+    if clash is not None:
+        raise InvalidInput(f"Another series is called {name!r} already.")
+    series.name = name
+    series.description = description.strip()[:5000]
+
+
+def delete_series(series: Series) -> None:
+    if series.sessions:
+        raise InvalidInput("Only a series without sessions can be deleted.")
+    db.session.delete(series)
+    db.session.flush()

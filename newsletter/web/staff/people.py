@@ -1,0 +1,62 @@
+"""Staff accounts, for admins: add, change role, deactivate."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from newsletter.auth import services as auth
+from newsletter.auth.models import Role, StaffUser
+from newsletter.extensions import db
+from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.web.formtools import show_error
+from newsletter.web.staff import admin_only, bp
+from newsletter.web.staff.forms import StaffEditForm, StaffForm
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@admin_only
+def people() -> str | Response | tuple[str, int]:
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.create_staff(
+                form.email.data or "",
+                form.password.data or "",
+                role=Role(form.role.data),
+                name=form.name.data or "",
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Added {user.email} as {user.role.value}.", "success")
+            return redirect(url_for("staff.people"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/people.html", form=form, people=auth.all_staff()), status
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def person(user_id: int) -> str | Response | tuple[str, int]:
+    user = db.get_or_404(StaffUser, user_id)
+    form = StaffEditForm()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.active.data = user.is_active
+    elif form.validate_on_submit():
+        try:
+            auth.update_staff(
+                current_user, user, role=Role(form.role.data), active=bool(form.active.data)
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {user.email}.", "success")
+            return redirect(url_for("staff.people"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/person.html", form=form, user=user), status
