@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -211,7 +212,9 @@ def test_sessions_commands(app, runner, tmp_path):
     assert "date:           2020-06-08" in result.output
     assert "countries (11): Afghanistan, China" in result.output
     assert "points (15):" in result.output
-    assert "Saved as session 1 (" in result.output
+    assert re.search(
+        r"Saved as session \d+ \(political-agreement-in-kabul-[a-z-]+-2020-06-08\)\.", result.output
+    )
     listed = runner.invoke(args=["sessions", "list"])
     assert "2020-06-08" in listed.output
     assert "Political Agreement in Kabul" in listed.output

@@ -6,6 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from newsletter.database import commit_with_retry
+from newsletter.digests import archive
 from newsletter.extensions import db, limiter
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
@@ -40,7 +41,9 @@ def _subscribe_form() -> tuple[SubscribeForm, str]:
 @bp.get("/")
 def index() -> str:
     form, consent_text = _subscribe_form()
-    return render_template("public/index.html", form=form, consent_text=consent_text)
+    return render_template(
+        "public/index.html", form=form, consent_text=consent_text, recent=archive.latest(5)
+    )
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
