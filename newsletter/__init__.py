@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI."""
-    from newsletter import cli, config, database, mailing, web
+    from newsletter import celery_app, cli, config, database, mailing, web
     from newsletter.extensions import csrf, db, limiter, migrate
 
     # The instance folder (SQLite file, outbox, generated key): NEWSLETTER_INSTANCE_PATH,
@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     mailing.init_app(app)
+    celery_app.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -54,6 +54,25 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "SUBSCRIBE_LIMIT_PER_IP": "10 per minute;60 per hour",
     "SUBSCRIBE_LIMIT_PER_ADDRESS": "5 per hour",
+    # Sending digests
+    "CELERY_BROKER_URL": None,  # set: sends run on Celery workers (see README)
+    "SEND_BACKGROUND": True,  # without a broker, the web process sends in a thread
+    "SEND_CONCURRENCY": 4,  # SMTP connections working on one send (1 on SQLite)
+    "SEND_BATCH_SIZE": 100,  # deliveries a worker claims at a time
+    "SEND_RATE_PER_SECOND": 0,  # 0: no limit
+    "SEND_RATE_PER_HOUR": 0,
+    "SEND_MAX_ATTEMPTS": 5,
+    "SEND_RETRY_DELAYS": [300, 900, 3600, 14400],  # seconds before retry n (last repeats)
+    "SEND_ERROR_BUDGET": 25,  # consecutive errors that pause a send
+    "SEND_CLAIM_SECONDS": 120,  # a claimed batch not worked on for this long is freed
+    "SEND_MAX_PER_CONNECTION": 1000,
+    "SEND_TICK_SECONDS": 30,  # how often scheduled digests and due retries are checked
+    "BOUNCE_THRESHOLD": 3,  # permanent failures that mark a subscriber bounced
+    "BOUNCE_DOMAIN": None,  # set: VERP return path bounces+TOKEN@BOUNCE_DOMAIN
+    "DKIM_DOMAIN": None,  # all three set: every digest is DKIM-signed
+    "DKIM_SELECTOR": None,
+    "DKIM_PRIVATE_KEY": None,  # PEM text, or:
+    "DKIM_PRIVATE_KEY_FILE": None,
     # Staff
     "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_LIMIT_PER_IP": "10 per minute;100 per hour",
@@ -121,6 +140,12 @@ def _derive(app: Flask) -> None:
         config["LIST_ID"] = f"newsletter.{sender_domain}"
     if not config["UNSUBSCRIBE_MAILTO"]:
         config["UNSUBSCRIBE_MAILTO"] = f"unsubscribe@{sender_domain}"
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        config["SEND_CONCURRENCY"] = 1  # SQLite has one writer: one worker at a time
+    if config["CELERY_BROKER_URL"]:
+        config["SEND_BACKGROUND"] = False
+        if config["MAIL_DISPATCH"] == "auto":
+            config["MAIL_DISPATCH"] = "celery"
     if not config["OUTBOX_DIR"]:
         config["OUTBOX_DIR"] = str(instance / "outbox")
 

@@ -1,6 +1,7 @@
 """Every model, imported in one place so that the metadata (and Alembic) sees them all."""
 
 from newsletter.auth.models import StaffUser
+from newsletter.delivery.models import Delivery
 from newsletter.digests.models import Digest, DigestItem, digest_lists
 from newsletter.mailing.models import OutgoingMail
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
@@ -14,6 +15,7 @@ from newsletter.subscriptions.models import (
 )
 
 __all__ = [
+    "Delivery",
     "DialogueSession",
     "Digest",
     "DigestItem",

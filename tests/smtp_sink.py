@@ -26,6 +26,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    at: float = 0.0  # time.time() when the server stored it
 
     @property
     def message(self) -> EmailMessage:
@@ -106,7 +107,9 @@ class SinkHandler:
         content = envelope.original_content or b""
         with self.lock:
             self.received.append(
-                Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content))
+                Received(
+                    str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content), time.time()
+                )
             )
             count = len(self.received)
         drop_after = self.rules.drop_after
@@ -151,6 +154,10 @@ class SMTPSink:
     def received(self) -> list[Received]:
         with self.handler.lock:
             return list(self.handler.received)
+
+    @property
+    def received_at(self) -> list[float]:
+        return [received.at for received in self.received]
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """At least ``count`` messages, waiting for a background sender if needed."""

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from newsletter.cli import content, demo, lists, mail, staff, subscribers
+    from newsletter.cli import content, demo, lists, mail, sending, staff, subscribers
 
     app.cli.add_command(lists.group)
     app.cli.add_command(subscribers.group)
@@ -12,5 +12,15 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail.send_group)
     app.cli.add_command(staff.group)
     app.cli.add_command(content.sessions_group)
+    for command in (
+        sending.send,
+        sending.resume,
+        sending.pause,
+        sending.cancel,
+        sending.schedule,
+        sending.status,
+    ):
+        content.digest_group.add_command(command)
+    mail.send_group.add_command(sending.run)
     app.cli.add_command(content.digest_group)
     app.cli.add_command(demo.demo)

@@ -52,7 +52,11 @@ class Digest(Model):
         enum_column(DigestStatus), default=DigestStatus.DRAFT, index=True
     )
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sending: when it started, how many were frozen into the audience, why it paused.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audience_size: Mapped[int] = mapped_column(default=0)
+    pause_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the last one went
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_users.id", ondelete="SET NULL")
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from email.utils import format_datetime, make_msgid, parseaddr
-from urllib.parse import quote
 
 from flask import current_app
 
@@ -45,16 +44,23 @@ def recipient_headers(
     }
 
 
-def list_headers(unsubscribe_url: str, mailto_subject: str) -> dict[str, str]:
-    """RFC 2919 List-Id and RFC 2369/8058 one-click unsubscribe headers.
+def list_id() -> str:
+    """RFC 2919 ``List-Id``: one, stable, in our domain, for everything we publish."""
+    config = current_app.config
+    return f"{encode_header(config['SITE_NAME'])} <{config['LIST_ID']}>"
+
+
+def list_headers(
+    unsubscribe_url: str, token: str, list_id_value: str | None = None
+) -> dict[str, str]:
+    """``List-Id`` and RFC 2369/8058 one-click unsubscribe headers.
 
     The https URL comes first (RFC 8058 receivers POST ``List-Unsubscribe=One-Click``
     to it); the mailto fallback carries the same token in its subject.
     """
-    config = current_app.config
-    mailto = f"mailto:{config['UNSUBSCRIBE_MAILTO']}?subject={quote(mailto_subject)}"
+    mailto = f"mailto:{current_app.config['UNSUBSCRIBE_MAILTO']}?subject=unsubscribe%20{token}"
     return {
-        "List-Id": f"{encode_header(config['SITE_NAME'])} <{config['LIST_ID']}>",
+        "List-Id": list_id_value or list_id(),
         "List-Unsubscribe": f"<{unsubscribe_url}>,\r\n <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

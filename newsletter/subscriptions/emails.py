@@ -75,5 +75,5 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
             "unsubscribe_url": unsubscribe_url,
             "preferences_url": preferences_url(subscriber),
         },
-        extra_headers=mailing.headers.list_headers(unsubscribe_url, f"unsubscribe {token}"),
+        extra_headers=mailing.headers.list_headers(unsubscribe_url, token),
     )

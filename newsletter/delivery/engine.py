@@ -1,0 +1,219 @@
+"""Where sends run.
+
+- Embedded (no broker): a send started from the web runs in a background thread of
+  the web process, and a ticker thread starts scheduled digests and due retries.
+- Command line: ``flask digest send ID`` runs the workers in the foreground.
+- Scaled out: with ``CELERY_BROKER_URL`` set, a send becomes ``SEND_CONCURRENCY``
+  Celery tasks that any worker on any machine runs against the shared database; each
+  task works for a while and queues its successor, and the periodic ``tick`` starts
+  scheduled digests and picks up retries and sends whose workers died.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from newsletter.delivery import control, runner
+from newsletter.delivery.models import Delivery, DeliveryStatus
+from newsletter.digests.models import Digest, DigestStatus
+from newsletter.extensions import db
+from newsletter.mailing.queue import deliver_outgoing
+from newsletter.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_threads: dict[tuple[int, int], threading.Thread] = {}
+_prepared: dict[tuple[int, int], runner.Prepared] = {}
+_tickers: set[int] = set()
+
+
+def prepared_for(app: Flask, digest_id: int) -> runner.Prepared:
+    """The digest's message, rendered once per process and reused by every worker."""
+    key = (id(app), digest_id)
+    with _lock:
+        found = _prepared.get(key)
+    if found is None:
+        found = runner.prepare(app, digest_id)
+        with _lock:
+            found = _prepared.setdefault(key, found)
+    return found
+
+
+def forget(app: Flask, digest_id: int) -> None:
+    with _lock:
+        _prepared.pop((id(app), digest_id), None)
+
+
+def work_on(
+    app: Flask,
+    digest_id: int,
+    *,
+    max_seconds: float | None = None,
+    concurrency: int | None = None,
+    stop: threading.Event | None = None,
+) -> list[runner.WorkerReport]:
+    """Work on a send in this process until its due work runs out (or time is up)."""
+    reports = runner.run_workers(
+        app,
+        digest_id,
+        concurrency if concurrency is not None else int(app.config["SEND_CONCURRENCY"]),
+        prepared_for(app, digest_id),
+        stop=stop,
+        max_seconds=max_seconds,
+    )
+    with app.app_context():
+        status = db.session.scalar(sa.select(Digest.status).where(Digest.id == digest_id))
+        db.session.remove()
+    if status != DigestStatus.SENDING:
+        forget(app, digest_id)
+    return reports
+
+
+def dispatch(app: Flask, digest_id: int) -> None:
+    """Have the send worked on, wherever this installation sends."""
+    celery = app.extensions.get("celery")
+    if celery is not None:
+        for _ in range(max(1, int(app.config["SEND_CONCURRENCY"]))):
+            celery.send_task("newsletter.tasks.deliver", args=[digest_id])
+    elif app.config["SEND_BACKGROUND"]:
+        start_thread(app, digest_id)
+
+
+def start_thread(app: Flask, digest_id: int) -> bool:
+    """Send in a background thread of this process, unless one already does."""
+    key = (id(app), digest_id)
+    with _lock:
+        thread = _threads.get(key)
+        if thread is not None and thread.is_alive():
+            return False
+        thread = threading.Thread(
+            target=_run_logged, args=(app, digest_id), name=f"digest-{digest_id}", daemon=True
+        )
+        _threads[key] = thread
+    thread.start()
+    return True
+
+
+def _run_logged(app: Flask, digest_id: int) -> None:
+    try:
+        work_on(app, digest_id)
+    except Exception:  # a background thread has no one else to tell
+        log.exception("sending digest %s failed; it resumes at the next tick", digest_id)
+
+
+def running_here(app: Flask, digest_id: int) -> bool:
+    with _lock:
+        thread = _threads.get((id(app), digest_id))
+    return thread is not None and thread.is_alive()
+
+
+@dataclass
+class TickReport:
+    started: list[int]
+    resumed: list[int]
+    mail_sent: int
+
+
+def tick(app: Flask) -> TickReport:
+    """One round of the periodic work: start due scheduled digests, find sends with due
+    work (retries, a dead worker's deliveries), send queued mail. The caller has the
+    sends in the report worked on (``dispatch``, or in the foreground)."""
+    with app.app_context():
+        started = control.start_due()
+        db.session.commit()
+        claim_timeout = timedelta(seconds=app.config["SEND_CLAIM_SECONDS"])
+        sending = db.session.scalars(
+            sa.select(Digest.id).where(Digest.status == DigestStatus.SENDING)
+        ).all()
+        resumed = []
+        for digest_id in sending:
+            control.release_stale_claims(digest_id, claim_timeout)
+            if control.finish_if_done(digest_id):
+                db.session.commit()
+                continue
+            due = db.session.scalar(
+                sa.select(sa.func.count(Delivery.id)).where(
+                    Delivery.digest_id == digest_id,
+                    Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRY]),
+                    Delivery.next_attempt_at <= utcnow(),
+                )
+            )
+            db.session.commit()
+            if due and not running_here(app, digest_id):
+                resumed.append(digest_id)
+        mail = deliver_outgoing()
+        db.session.remove()
+    return TickReport(started=started, resumed=resumed, mail_sent=mail.sent)
+
+
+def tick_and_dispatch(app: Flask) -> TickReport:
+    report = tick(app)
+    for digest_id in [*report.started, *report.resumed]:
+        dispatch(app, digest_id)
+    return report
+
+
+def ensure_ticker(app: Flask) -> None:
+    """The embedded default's clock: a daemon thread calling ``tick`` now and then."""
+    with _lock:
+        if id(app) in _tickers:
+            return
+        _tickers.add(id(app))
+    interval = float(app.config["SEND_TICK_SECONDS"])
+
+    def loop() -> None:
+        while True:
+            try:
+                tick_and_dispatch(app)
+            except Exception:
+                log.exception("the periodic send check failed; trying again later")
+            threading.Event().wait(interval)
+
+    threading.Thread(target=loop, name="send-ticker", daemon=True).start()
+
+
+def send_foreground(
+    app: Flask,
+    digest_id: int,
+    on_progress: Callable[[control.Progress], None],
+    stop: threading.Event,
+    concurrency: int | None = None,
+) -> control.Progress:
+    """Work on a send in this process, reporting progress every half second, until no
+    work is due now or ``stop`` is set."""
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            work_on(app, digest_id, concurrency=concurrency, stop=stop)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=work, name=f"digest-{digest_id}")
+    thread.start()
+    try:
+        while not done.wait(0.5):
+            on_progress(_progress(app, digest_id))
+    except BaseException:  # Ctrl-C: let the workers give back their claims, then stop
+        stop.set()
+        raise
+    finally:
+        thread.join()
+    final = _progress(app, digest_id)
+    on_progress(final)
+    return final
+
+
+def _progress(app: Flask, digest_id: int) -> control.Progress:
+    with app.app_context():
+        current = control.progress(digest_id)
+        db.session.remove()
+        return current
