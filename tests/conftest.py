@@ -117,6 +117,9 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
         if not TEST_DATABASE_URL:
             db.create_all()
     yield app
+    from newsletter.delivery import engine
+
+    engine.stop_background(app)
     with app.app_context():
         db.session.remove()
         if TEST_DATABASE_URL:

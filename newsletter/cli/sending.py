@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from newsletter.cli.common import committing
 from newsletter.delivery import control, engine
@@ -84,6 +85,7 @@ def _run(digest_id: int, workers: int | None) -> None:
 
 
 @click.command("send")
+@with_appcontext
 @click.argument("digest_id")
 @click.option(
     "--workers",
@@ -124,6 +126,7 @@ def send(digest_id: str, workers: int | None, reclaim: bool) -> None:
 
 
 @click.command("resume")
+@with_appcontext
 @click.argument("digest_id")
 @click.option("--workers", type=click.IntRange(1, 64), default=None)
 def resume(digest_id: str, workers: int | None) -> None:
@@ -136,6 +139,7 @@ def resume(digest_id: str, workers: int | None) -> None:
 
 
 @click.command("pause")
+@with_appcontext
 @click.argument("digest_id")
 def pause(digest_id: str) -> None:
     """Pause a send in progress (workers stop after their current message)."""
@@ -145,6 +149,7 @@ def pause(digest_id: str) -> None:
 
 
 @click.command("cancel")
+@with_appcontext
 @click.argument("digest_id")
 def cancel(digest_id: str) -> None:
     """Cancel a send (or a schedule) for good."""
@@ -154,6 +159,7 @@ def cancel(digest_id: str) -> None:
 
 
 @click.command("schedule")
+@with_appcontext
 @click.argument("digest_id")
 @click.argument("when", metavar="YYYY-MM-DDTHH:MM")
 def schedule(digest_id: str, when: str) -> None:
@@ -169,6 +175,7 @@ def schedule(digest_id: str, when: str) -> None:
 
 
 @click.command("status")
+@with_appcontext
 @click.argument("digest_id")
 def status(digest_id: str) -> None:
     """Where a send stands."""
@@ -183,6 +190,7 @@ def status(digest_id: str) -> None:
 
 
 @click.command("run")
+@with_appcontext
 def run() -> None:
     """One round of the periodic work (run it from cron every minute): start scheduled
     digests that are due, send due retries and leftovers of sends, send queued mail."""

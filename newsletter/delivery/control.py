@@ -288,3 +288,38 @@ def progress(digest_id: int, now: datetime | None = None) -> Progress:
         rate=(recent or 0) / window,
         next_retry_at=next_retry,
     )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    email: str | None  # None once the subscriber was erased
+    status: DeliveryStatus
+    attempts: int
+    answer: str
+    sent_at: datetime | None
+    next_attempt_at: datetime
+
+
+def delivery_log(
+    digest_id: int, status: DeliveryStatus | None, page: int, per_page: int = 50
+) -> tuple[list[LogEntry], int]:
+    """One page of the per-recipient log (newest activity first) and the page count."""
+    query = (
+        sa.select(
+            Subscriber.email, Delivery.status, Delivery.attempts, Delivery.last_response,
+            Delivery.sent_at, Delivery.next_attempt_at,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id, isouter=True)
+        .where(Delivery.digest_id == digest_id)
+    )  # fmt: skip
+    counter = sa.select(sa.func.count(Delivery.id)).where(Delivery.digest_id == digest_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+        counter = counter.where(Delivery.status == status)
+    total = int(db.session.scalar(counter) or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        query.order_by(Delivery.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return [LogEntry(*row) for row in rows], pages

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _threads: dict[tuple[int, int], threading.Thread] = {}
 _prepared: dict[tuple[int, int], runner.Prepared] = {}
-_tickers: set[int] = set()
+_tickers: dict[int, threading.Event] = {}
 
 
 def prepared_for(app: Flask, digest_id: int) -> runner.Prepared:
@@ -166,18 +166,29 @@ def ensure_ticker(app: Flask) -> None:
     with _lock:
         if id(app) in _tickers:
             return
-        _tickers.add(id(app))
+        stopped = _tickers[id(app)] = threading.Event()
     interval = float(app.config["SEND_TICK_SECONDS"])
 
     def loop() -> None:
-        while True:
+        while not stopped.is_set():
             try:
                 tick_and_dispatch(app)
             except Exception:
                 log.exception("the periodic send check failed; trying again later")
-            threading.Event().wait(interval)
+            stopped.wait(interval)
 
     threading.Thread(target=loop, name="send-ticker", daemon=True).start()
+
+
+def stop_background(app: Flask, timeout: float = 10.0) -> None:
+    """Stop this app's clock and wait for its sending threads (tests, shutdown)."""
+    with _lock:
+        stopped = _tickers.pop(id(app), None)
+        threads = [thread for (app_id, _), thread in _threads.items() if app_id == id(app)]
+    if stopped is not None:
+        stopped.set()
+    for thread in threads:
+        thread.join(timeout)
 
 
 def send_foreground(

@@ -46,6 +46,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(outbox.bp)
 
     app.add_url_rule("/healthz", "healthz", _healthz)
+    if app.config["SEND_BACKGROUND"]:
+        app.before_request(_start_background_sending)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
@@ -58,6 +60,14 @@ def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)
     login_manager.session_protection = "basic"
+
+
+def _start_background_sending() -> None:
+    """The embedded default sends from the web process: its clock starts with the first
+    request (so neither commands nor tests start threads by importing the app)."""
+    from newsletter.delivery import engine
+
+    engine.ensure_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _healthz() -> Response:

@@ -44,5 +44,6 @@ from newsletter.web.staff import (  # noqa: E402,F401 - registers the views
     digests,
     home,
     people,
+    sending,
     sessions,
 )

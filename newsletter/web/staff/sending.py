@@ -1,0 +1,141 @@
+"""Sending a digest from the staff pages: confirm, schedule, follow live, pause, resume,
+cancel, and the per-recipient log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from newsletter.delivery import control, engine
+from newsletter.delivery.models import DeliveryStatus
+from newsletter.digests.models import Digest
+from newsletter.extensions import db
+from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.web.staff import bp
+from newsletter.web.staff.forms import ButtonForm
+
+
+def _to_progress(digest_id: int) -> Response:
+    return redirect(url_for("staff.digests_progress", digest_id=digest_id))
+
+
+@bp.get("/digests/<int:digest_id>/send")
+def digests_send_confirm(digest_id: int) -> str:
+    digest = db.get_or_404(Digest, digest_id)
+    return render_template(
+        "staff/digests/send.html",
+        digest=digest,
+        audience=control.audience_size(digest),
+        form=ButtonForm(),
+        now=datetime.now(UTC),
+    )
+
+
+@bp.post("/digests/<int:digest_id>/send")
+def digests_send(digest_id: int) -> Response:
+    digest = db.get_or_404(Digest, digest_id)
+    try:
+        size = control.start_send(digest)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
+    db.session.commit()
+    engine.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
+    flash(f"Sending to {size} subscriber(s).", "success")
+    return _to_progress(digest_id)
+
+
+@bp.post("/digests/<int:digest_id>/schedule")
+def digests_schedule(digest_id: int) -> Response:
+    digest = db.get_or_404(Digest, digest_id)
+    try:
+        when = datetime.fromisoformat(request.form.get("when", "")).replace(tzinfo=UTC)
+    except ValueError:
+        flash("Give a date and a time (UTC).", "error")
+        return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
+    try:
+        control.schedule(digest, when)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
+    db.session.commit()
+    flash(f"Scheduled for {when:%Y-%m-%d %H:%M} UTC.", "success")
+    return redirect(url_for("staff.digests_edit", digest_id=digest_id))
+
+
+_ACTIONS = {
+    "pause": (
+        lambda digest: control.pause(digest),
+        "Paused: workers stop after their current message.",
+    ),
+    "resume": (lambda digest: control.resume(digest), "Resumed."),
+    "cancel": (lambda digest: control.cancel(digest), "Cancelled: nobody else will get it."),
+    "unschedule": (
+        lambda digest: control.unschedule(digest),
+        "No longer scheduled: back to draft.",
+    ),
+}
+
+
+@bp.post("/digests/<int:digest_id>/<any(pause, resume, cancel, unschedule):action>")
+def digests_control(digest_id: int, action: str) -> Response:
+    digest = db.get_or_404(Digest, digest_id)
+    change, message = _ACTIONS[action]
+    try:
+        change(digest)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if action == "resume":
+            engine.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
+        flash(message, "success")
+    if action == "unschedule":
+        return redirect(url_for("staff.digests_edit", digest_id=digest_id))
+    return _to_progress(digest_id)
+
+
+@bp.get("/digests/<int:digest_id>/progress")
+def digests_progress(digest_id: int) -> str:
+    digest = db.get_or_404(Digest, digest_id)
+    return render_template(
+        "staff/digests/progress.html",
+        digest=digest,
+        progress=control.progress(digest_id),
+        form=ButtonForm(),
+    )
+
+
+@bp.get("/digests/<int:digest_id>/progress.json")
+def digests_progress_json(digest_id: int) -> Response:
+    digest = db.get_or_404(Digest, digest_id)
+    return jsonify(
+        status=digest.status.value,
+        pause_reason=digest.pause_reason,
+        **control.progress(digest_id).as_dict(),
+    )
+
+
+@bp.get("/digests/<int:digest_id>/deliveries")
+def digests_deliveries(digest_id: int) -> str:
+    digest = db.get_or_404(Digest, digest_id)
+    raw_status = request.args.get("status") or None
+    if raw_status is not None and raw_status not in DeliveryStatus._value2member_map_:
+        abort(400, "Unknown delivery status.")
+    status = DeliveryStatus(raw_status) if raw_status else None
+    page = request.args.get("page", 1, type=int) or 1
+    entries, pages = control.delivery_log(digest_id, status, page)
+    return render_template(
+        "staff/digests/deliveries.html",
+        digest=digest,
+        entries=entries,
+        page=min(max(page, 1), pages),
+        pages=pages,
+        status=raw_status,
+        statuses=[s.value for s in DeliveryStatus],
+    )
