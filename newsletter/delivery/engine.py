@@ -199,7 +199,30 @@ def send_foreground(
     concurrency: int | None = None,
 ) -> control.Progress:
     """Work on a send in this process, reporting progress every half second, until no
-    work is due now or ``stop`` is set."""
+    work is due now or ``stop`` is set. Deliveries claimed by other workers are waited
+    for: finished by them, or taken over once their claims go stale (a dead worker)."""
+    claim_seconds = float(app.config["SEND_CLAIM_SECONDS"])
+    while True:
+        _work_with_progress(app, digest_id, on_progress, stop, concurrency)
+        current = _progress(app, digest_id)
+        if stop.is_set() or not current.in_flight or not _is_sending(app, digest_id):
+            on_progress(current)
+            return current
+        waited = 0.0
+        while waited <= claim_seconds and current.in_flight and not stop.is_set():
+            stop.wait(0.5)
+            waited += 0.5
+            current = _progress(app, digest_id)
+            on_progress(current)
+
+
+def _work_with_progress(
+    app: Flask,
+    digest_id: int,
+    on_progress: Callable[[control.Progress], None],
+    stop: threading.Event,
+    concurrency: int | None,
+) -> None:
     done = threading.Event()
 
     def work() -> None:
@@ -218,9 +241,13 @@ def send_foreground(
         raise
     finally:
         thread.join()
-    final = _progress(app, digest_id)
-    on_progress(final)
-    return final
+
+
+def _is_sending(app: Flask, digest_id: int) -> bool:
+    with app.app_context():
+        status = db.session.scalar(sa.select(Digest.status).where(Digest.id == digest_id))
+        db.session.remove()
+    return status == DigestStatus.SENDING
 
 
 def _progress(app: Flask, digest_id: int) -> control.Progress:

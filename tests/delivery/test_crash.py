@@ -1,0 +1,228 @@
+"""Real processes: a sender killed with SIGKILL mid-send, then resumed; several senders
+sharing one send on PostgreSQL; a Celery worker on Redis delivering a digest."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from newsletter.delivery.models import Delivery, DeliveryStatus
+from newsletter.digests.models import Digest, DigestStatus
+from newsletter.extensions import db
+from tests.conftest import TEST_DATABASE_URL
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+CONCURRENCY = 2 if ON_POSTGRES else 1  # SQLite: one worker at a time
+
+
+def _env(app, **extra: str) -> dict[str, str]:
+    """The same configuration as the test's app, for another process."""
+    config = app.config
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
+    env.update(
+        {
+            "NEWSLETTER_SECRET_KEY": config["SECRET_KEY"],
+            "NEWSLETTER_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
+            "NEWSLETTER_BASE_URL": config["BASE_URL"],
+            "NEWSLETTER_SITE_NAME": config["SITE_NAME"],
+            "NEWSLETTER_MAIL_SERVER": config["MAIL_SERVER"],
+            "NEWSLETTER_MAIL_PORT": str(config["MAIL_PORT"]),
+            "NEWSLETTER_MAIL_DEFAULT_SENDER": config["MAIL_DEFAULT_SENDER"],
+            "NEWSLETTER_MAIL_LOCAL_HOSTNAME": "test.local",
+            "NEWSLETTER_INSTANCE_PATH": app.instance_path,
+            "NEWSLETTER_SEND_CONCURRENCY": str(CONCURRENCY),
+            "NEWSLETTER_SEND_BATCH_SIZE": "20",
+            "NEWSLETTER_SEND_CLAIM_SECONDS": "2",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def _flask(app, *args: str, **popen: object) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "newsletter", *args],
+        env=_env(app),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **popen,
+    )  # type: ignore[call-overload]
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL: no cleanup of any kind in the sender."""
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _finished(app, digest_id: int) -> tuple[DigestStatus, set[str]]:
+    with app.app_context():
+        status = db.session.get(Digest, digest_id).status
+        open_ = db.session.scalars(
+            sa.select(Delivery.status).where(
+                Delivery.digest_id == digest_id, Delivery.status != DeliveryStatus.SENT
+            )
+        ).all()
+        db.session.remove()
+        return status, set(open_)
+
+
+@pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.9])
+def test_killed_sender_resumes_and_misses_no_one(
+    app, add_subscribers, digest_id, start, outbox, kill_at
+):
+    readers = add_subscribers(150)
+    outbox.slow_down(0.004)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id))
+    target = int(len(readers) * kill_at)
+    deadline = time.monotonic() + 60
+    while len(outbox.received) < target and time.monotonic() < deadline and sender.poll() is None:
+        time.sleep(0.002)
+    assert sender.poll() is None, sender.communicate()[0].decode()
+    _kill(sender)
+    received_at_crash = len(outbox.received)
+    assert received_at_crash < len(readers)
+
+    resumed = _flask(app, "digest", "send", str(digest_id), "--reclaim")
+    output = resumed.communicate(timeout=120)[0].decode()
+    assert resumed.returncode == 0, output
+    assert "Done: 150 sent" in output
+
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)  # no one skipped
+    repeated = sum(count - 1 for count in counts.values())
+    assert repeated <= CONCURRENCY  # at most the messages in flight at the crash
+    assert _finished(app, digest_id) == (DigestStatus.SENT, set())
+
+
+def test_resume_without_reclaim_waits_for_stale_claims(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(60)
+    outbox.slow_down(0.01)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id))
+    while len(outbox.received) < 20 and sender.poll() is None:
+        time.sleep(0.002)
+    _kill(sender)
+    resumed = _flask(app, "digest", "send", str(digest_id))
+    output = resumed.communicate(timeout=120)[0].decode()
+    assert resumed.returncode == 0, output
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)
+    assert sum(count - 1 for count in counts.values()) <= CONCURRENCY
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several workers share a send on PostgreSQL only")
+def test_several_senders_share_one_send_without_duplicates(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(300)
+    outbox.slow_down(0.002)
+    start(digest_id)
+    senders = [_flask(app, "digest", "send", str(digest_id)) for _ in range(3)]
+    outputs = [sender.communicate(timeout=180)[0].decode() for sender in senders]
+    assert all(sender.returncode == 0 for sender in senders), outputs
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)
+    assert set(counts.values()) == {1}
+    assert _finished(app, digest_id) == (DigestStatus.SENT, set())
+
+
+def _redis() -> redis.Redis | None:
+    try:
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        client.ping()
+        return client
+    except redis.RedisError:
+        return None
+
+
+@pytest.mark.skipif(
+    shutil.which("celery") is None and not (Path(sys.executable).parent / "celery").exists(),
+    reason="celery is not installed",
+)
+def test_celery_worker_delivers_a_digest_end_to_end(app_config, add_subscribers, digest_id, outbox):
+    broker = _redis()
+    if broker is None:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    broker.flushdb()
+    from newsletter import create_app
+    from newsletter.delivery import control, engine
+
+    url = "redis://127.0.0.1:6379/15"
+    readers = add_subscribers(40)
+    producer = create_app({**app_config, "CELERY_BROKER_URL": url})
+    env = _env(producer, NEWSLETTER_CELERY_BROKER_URL=url)
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "newsletter.tasks",
+            "worker",
+            "--concurrency",
+            str(CONCURRENCY),
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            "newsletter",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with producer.app_context():
+            control.start_send(db.session.get(Digest, digest_id))
+            db.session.commit()
+        engine.dispatch(producer, digest_id)
+        outbox.wait_for(40, timeout=60)
+        deadline = time.monotonic() + 30
+        while (
+            _finished(producer, digest_id)[0] != DigestStatus.SENT and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        assert _finished(producer, digest_id) == (DigestStatus.SENT, set())
+        counts = Counter(received.to for received in outbox.received)
+        assert set(counts) == set(readers)
+        assert set(counts.values()) == {1}
+
+        # Transactional mail goes through the worker too.
+        with producer.test_request_context():
+            from newsletter import mailing
+
+            mailing.send_email("test", subject="Via the worker", to_address="ops@example.org")
+            db.session.commit()
+        outbox.wait_for(41, timeout=30)
+        assert outbox.received[-1].message["Subject"] == "Via the worker"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            _kill(worker)
+        with producer.app_context():
+            db.session.remove()
+            db.engine.dispose()
