@@ -17,7 +17,8 @@ def test_digest_send_status_and_refusals(app, runner, add_subscribers, digest_id
     result = runner.invoke(args=["digest", "send", str(digest_id)])
     assert result.exit_code == 0, result.output
     assert (
-        "Sending “Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations” to 15 subscriber(s)."
+        "Sending “Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations” "
+        "to 15 subscriber(s)."
         in result.output
     )
     assert (
