@@ -9,9 +9,19 @@ embed a timestamp; links that must keep working (unsubscribe, preferences) do no
 from __future__ import annotations
 
 import enum
+import functools
+from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+    want_bytes,
+)
 
 
 class Purpose(enum.StrEnum):
@@ -35,6 +45,25 @@ class ExpiredToken(BadToken):
         self.payload = payload
 
 
+class _Signer(Signer):
+    """itsdangerous' signer, deriving each key once (the send loop signs two links per
+    message; deriving the key is a hash per signature otherwise)."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        chosen = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        return _derived(chosen, self.salt, self.key_derivation, self.digest_method)
+
+
+@functools.lru_cache(maxsize=64)
+def _derived(secret_key: bytes, salt: bytes, derivation: str, digest: Any) -> bytes:
+    plain = Signer(secret_key, salt=salt, key_derivation=derivation, digest_method=digest)
+    return plain.derive_key()
+
+
+class _TimedSigner(TimestampSigner, _Signer):
+    """The same, with a timestamp."""
+
+
 def _serializer(purpose: Purpose) -> URLSafeSerializer:
     cache = current_app.extensions.setdefault("newsletter.serializers", {})
     serializer = cache.get(purpose)
@@ -42,7 +71,8 @@ def _serializer(purpose: Purpose) -> URLSafeSerializer:
         config = current_app.config
         keys = [*(config.get("SECRET_KEY_FALLBACKS") or []), config["SECRET_KEY"]]
         cls = URLSafeTimedSerializer if purpose in _EXPIRING else URLSafeSerializer
-        serializer = cache[purpose] = cls(keys, salt=f"newsletter.{purpose.value}")
+        signer = _TimedSigner if purpose in _EXPIRING else _Signer
+        serializer = cache[purpose] = cls(keys, salt=f"newsletter.{purpose.value}", signer=signer)
     return serializer
 
 

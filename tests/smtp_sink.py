@@ -47,6 +47,7 @@ class _Rules:
     drop_after: int | None = None  # close the connection after accepting this many messages
     delay: float = 0.0
     auth_required: bool = False
+    pipelining: bool = True  # advertise RFC 2920 PIPELINING, as real servers do
 
 
 class SinkHandler:
@@ -67,6 +68,8 @@ class SinkHandler:
         session.host_name = hostname
         with self.lock:
             self.connections += 1
+        if self.rules.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(
@@ -191,6 +194,9 @@ class SMTPSink:
 
     def slow_down(self, seconds: float) -> None:
         self.handler.rules.delay = seconds
+
+    def advertise_pipelining(self, enabled: bool) -> None:
+        self.handler.rules.pipelining = enabled
 
     def require_auth(self, required: bool = True) -> None:
         self.handler.rules.auth_required = required

@@ -38,9 +38,12 @@ def slot(name: str) -> str:
     return SLOT_MARKER.format(name)
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_header_value(value: str, what: str = "header value") -> str:
     """Refuse CR, LF and other control characters in anything that reaches a header."""
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL_RE.search(value):
         raise HeaderValueError(f"{what} contains a line break or control character")
     return value
 

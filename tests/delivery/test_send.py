@@ -100,6 +100,25 @@ def test_every_active_subscriber_gets_one_personal_copy(
     assert sum(1 for s in statuses.values() if s == SubscriberStatus.UNSUBSCRIBED) == 3
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_refusals_at_each_step_with_and_without_pipelining(
+    app, add_subscribers, digest_id, start, outbox, deliveries, pipelining
+):
+    outbox.advertise_pipelining(pipelining)
+    at_rcpt, at_data, fine = add_subscribers(3)
+    outbox.reply_to_rcpt(at_rcpt, "550 5.1.1 no such user")
+    outbox.reply_to_data(at_data, "554 5.6.0 content rejected")
+    start(digest_id)
+    _send(app, digest_id)
+    states = deliveries(digest_id)
+    assert states[at_rcpt][0] == "failed"
+    assert "550 5.1.1 no such user" in states[at_rcpt][2]
+    assert states[at_data][0] == "failed"
+    assert "554 5.6.0 content rejected" in states[at_data][2]
+    assert states[fine][0] == "sent"
+    assert [m.to for m in outbox.received] == [fine]
+
+
 def test_message_ids_are_stable_for_a_retry(app, add_subscribers, digest_id, start, outbox):
     (reader,) = add_subscribers(1)
     outbox.reply_to_data(reader, "451 4.3.0 try later", "250 OK")

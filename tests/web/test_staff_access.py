@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -15,14 +13,23 @@ from tests.conftest import STAFF_PASSWORD, form_values
 
 
 def _staff_urls(app: Flask) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every staff route, with 1 for each id."""
+    """(endpoint, method, url) for every staff route and every value of its ``any``
+    parts, with 1 for each id."""
+    from werkzeug.routing.converters import AnyConverter
+
+    adapter = app.url_map.bind("localhost")
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("staff.") or rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = re.sub(r"<(?:int:)?(\w+)>", "1", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            urls.append((rule.endpoint, method, url))
+        choices: list[dict[str, object]] = [{}]
+        for name, converter in rule._converters.items():
+            options = sorted(converter.items) if isinstance(converter, AnyConverter) else [1]
+            choices = [{**values, name: option} for values in choices for option in options]
+        for values in choices:
+            url = adapter.build(rule.endpoint, values)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                urls.append((rule.endpoint, method, url))
     return urls
 
 

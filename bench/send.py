@@ -1,0 +1,292 @@
+"""Sending a real digest to N subscribers, against a local SMTP sink in another process.
+
+Prints, for each N: messages per second, our CPU time per recipient (render, build,
+bookkeeping: everything but the sink), the senders' peak memory, and, in the same run
+against the same sink, the rate of a plain smtplib loop pushing pre-built messages of
+the same size (the ceiling), with the ratio.
+
+The sink is Postfix's ``smtp-sink`` (Debian package ``postfix``), far faster than any
+Python server. Sending uses ``--processes`` worker processes (each one SMTP
+connection); SQLite allows one, PostgreSQL shares the send between them with
+``FOR UPDATE SKIP LOCKED``.
+
+    .venv/bin/python bench/send.py                                   # SQLite, 10,000
+    .venv/bin/python bench/send.py --subscribers 10000 100000
+    .venv/bin/python bench/send.py --database postgresql+psycopg://postgres@127.0.0.1/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import shlex
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SAMPLE = ROOT / "newsletter" / "demo" / "has-track2-session-2020-06-08.txt"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sink(port: int) -> subprocess.Popen:
+    binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    if not Path(binary).exists():
+        sys.exit("smtp-sink not found: apt-get install postfix (it brings smtp-sink)")
+    sink = subprocess.Popen([binary, "-u", "nobody", f"127.0.0.1:{port}", "1024"])
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return sink
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("smtp-sink did not start")
+
+
+def config(database: str, port: int, instance: str) -> dict[str, object]:
+    return {
+        "SECRET_KEY": "bench secret key",
+        "SQLALCHEMY_DATABASE_URI": database,
+        "INSTANCE_PATH": instance,
+        "BASE_URL": "https://news.example.org",
+        "SITE_NAME": "Dialogue Digest",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_DEFAULT_SENDER": "Dialogue Digest <digest@news.example.org>",
+        "MAIL_LOCAL_HOSTNAME": "bench.local",
+        "SEND_BACKGROUND": False,
+        "SEND_BATCH_SIZE": 500,
+    }
+
+
+def prepare(settings: dict[str, object], count: int, size_kb: int) -> tuple[int, int]:
+    """A fresh schema, ``count`` active subscribers, a digest of the sample session (its
+    points quoted again, as from further sessions, until a copy weighs ``size_kb``);
+    returns (digest id, size of one message)."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from newsletter import create_app
+    from newsletter.delivery.compose import DigestMailer, Recipient
+    from newsletter.digests import services as digests
+    from newsletter.extensions import db
+    from newsletter.sessions import services as sessions
+    from newsletter.sessions.importer import parse_summary
+    from newsletter.subscriptions.lists import create_list
+    from newsletter.subscriptions.models import Membership, Subscriber, SubscriberStatus
+    from newsletter.timeutil import utcnow
+
+    app = create_app(settings)
+    with app.app_context():
+        if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+            downgrade(directory=str(ROOT / "migrations"), revision="base")
+        upgrade(directory=str(ROOT / "migrations"))
+        mailing_list = create_list("digest", "Dialogue digest", default=True)
+        parsed = parse_summary(SAMPLE.read_text(encoding="utf-8"))
+        session = sessions.create_session(sessions.SessionData.from_parsed(parsed), parsed.points)
+        digest = digests.create_from_session(session)
+        digest.intro = "Dear readers,\n\nThe main points of our latest sessions."
+        db.session.flush()
+        number = 2
+        while _copy_size(digest) < size_kb * 1024:
+            number += 1
+            data = sessions.SessionData.from_parsed(parsed)
+            data.number = number
+            data.title = f"{parsed.title} (session {number})"
+            more = sessions.create_session(data, parsed.points)
+            digests.add_points(digest, [point.id for point in more.points])
+        db.session.commit()
+        now = utcnow()
+        step = 20_000
+        for first in range(0, count, step):
+            rows = [
+                {"public_id": uuid.uuid4(), "email": f"reader{n}@example.org",
+                 "email_key": f"reader{n}@example.org", "name": f"Reader {n}",
+                 "organisation": "", "status": SubscriberStatus.ACTIVE, "created_at": now,
+                 "status_changed_at": now, "bounce_score": 0.0}
+                for n in range(first, min(first + step, count))
+            ]  # fmt: skip
+            db.session.execute(sa.insert(Subscriber), rows)
+            db.session.commit()
+        db.session.execute(
+            sa.insert(Membership).from_select(
+                ["subscriber_id", "list_id", "created_at"],
+                sa.select(
+                    Subscriber.id,
+                    sa.literal(mailing_list.id),
+                    sa.literal(now, Membership.created_at.type),
+                ),
+            )
+        )
+        db.session.commit()
+        subscriber = db.session.scalar(sa.select(Subscriber).limit(1))
+        _, sample = DigestMailer(digest).build(
+            Recipient(1, subscriber.email, subscriber.name, subscriber.public_id)
+        )
+        digest_id = digest.id
+        db.session.remove()
+        db.engine.dispose()
+    return digest_id, len(sample)
+
+
+def _copy_size(digest: object) -> int:
+    from newsletter.delivery.compose import DigestMailer, Recipient
+
+    return len(
+        DigestMailer(digest).build(Recipient(1, "reader@example.org", "Reader", uuid.uuid4()))[1]
+    )
+
+
+def start_send(settings: dict[str, object], digest_id: int) -> None:
+    from newsletter import create_app
+    from newsletter.delivery import control
+    from newsletter.digests.models import Digest
+    from newsletter.extensions import db
+
+    app = create_app(settings)
+    with app.app_context():
+        control.start_send(db.session.get(Digest, digest_id))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def sender_process(settings: dict[str, object], digest_id: int, threads: int) -> None:
+    from newsletter import create_app
+    from newsletter.delivery import engine
+
+    app = create_app(settings)
+    engine.work_on(app, digest_id, concurrency=threads)
+
+
+def plain_process(port: int, message: bytes, count: int) -> None:
+    smtp = smtplib.SMTP("127.0.0.1", port, local_hostname="bench.local")
+    for n in range(count):
+        smtp.sendmail("digest@news.example.org", [f"reader{n}@example.org"], message)
+    smtp.quit()
+
+
+def run_processes(target, arguments: list[tuple]) -> float:
+    """Seconds for the processes to finish."""
+    processes = [multiprocessing.Process(target=target, args=args) for args in arguments]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            sys.exit(f"a worker failed with exit code {process.exitcode}")
+    return time.perf_counter() - started
+
+
+def children_usage() -> tuple[float, int]:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def plain_message(size: int) -> bytes:
+    """A pre-built message of ``size`` bytes: the same load on the wire, no building."""
+    head = (
+        b"From: Dialogue Digest <digest@news.example.org>\r\nTo: reader@example.org\r\n"
+        b"Subject: plain\r\nMessage-ID: <plain@news.example.org>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+    )
+    line = b"x" * 74 + b"\r\n"
+    body = line * ((size - len(head)) // len(line) + 1)
+    return (head + body)[:size]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite file)")
+    parser.add_argument(
+        "--size-kb",
+        type=int,
+        default=40,
+        help="grow the digest until one copy weighs this much (default 40)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="sending processes (default: 1 on SQLite, 4 on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="workers (SMTP connections) per process, as 'flask digest send --workers' runs",
+    )
+    args = parser.parse_args()
+    postgres = bool(args.database and args.database.startswith("postgresql"))
+    processes = args.processes or (4 if postgres else 1)
+    threads = args.threads
+    if not postgres:
+        processes = threads = 1  # SQLite: one worker at a time
+
+    port = free_port()
+    sink = start_sink(port)
+    results = []
+    try:
+        for count in args.subscribers:
+            with tempfile.TemporaryDirectory() as tmp:
+                database = args.database or f"sqlite:///{tmp}/bench.sqlite3"
+                settings = config(database, port, tmp)
+                settings["SEND_CONCURRENCY"] = processes * threads
+                digest_id, size = prepare(settings, count, args.size_kb)
+                start_send(settings, digest_id)
+                cpu_before, _ = children_usage()
+                seconds = run_processes(
+                    sender_process, [(settings, digest_id, threads)] * processes
+                )
+                cpu_after, peak_kib = children_usage()
+                ours = count / seconds
+
+                message = plain_message(size)
+                share = [
+                    count // processes + (1 if n < count % processes else 0)
+                    for n in range(processes)
+                ]
+                plain_seconds = run_processes(plain_process, [(port, message, n) for n in share])
+                plain = count / plain_seconds
+                cpu_us = (cpu_after - cpu_before) / count * 1e6
+                results.append((count, ours, cpu_us, peak_kib / 1024, plain, size))
+    finally:
+        sink.terminate()
+        sink.wait(10)
+
+    kind = "PostgreSQL" if postgres else "SQLite"
+    print(
+        f"Digest send benchmark: {kind}, {processes} sending process(es), smtp-sink, "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"{'recipients':>10} {'msg/s':>8} {'CPU µs/msg':>11} {'peak MiB':>9} "
+        f"{'plain msg/s':>12} {'ratio':>6} {'msg KB':>7}"
+    )
+    for count, ours, cpu_us, peak, plain, size in results:
+        print(
+            f"{count:>10} {ours:>8.0f} {cpu_us:>11.0f} {peak:>9.1f} {plain:>12.0f} "
+            f"{ours / plain:>6.2f} {size / 1024:>7.1f}"
+        )
+    print("CPU µs/msg: user+system time of the sending processes (setup excluded) per recipient.")
+    print("reproduce: " + shlex.join([sys.executable, *sys.argv]))
+
+
+if __name__ == "__main__":
+    main()
