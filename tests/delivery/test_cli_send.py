@@ -18,8 +18,7 @@ def test_digest_send_status_and_refusals(app, runner, add_subscribers, digest_id
     assert result.exit_code == 0, result.output
     assert (
         "Sending “Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations” "
-        "to 15 subscriber(s)."
-        in result.output
+        "to 15 subscriber(s)." in result.output
     )
     assert (
         "[########################] 100%  sent 15 · failed 0 · retrying 0 · left 0" in result.output
