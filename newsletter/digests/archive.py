@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
 from newsletter.digests import render
-from newsletter.digests.models import Digest, DigestStatus
+from newsletter.digests.models import EDITABLE, Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.slugs import slugify, unique_slug
 from newsletter.timeutil import utcnow
@@ -43,6 +43,10 @@ def latest(limit: int = 20) -> list[Digest]:
 
 
 def by_slug(slug: str) -> Digest | None:
+    """The web version behind a digest's "view in your browser" link: there as soon as
+    the first copy leaves (the archive's list shows only finished sends)."""
     return db.session.scalar(
-        sa.select(Digest).where(Digest.slug == slug, Digest.status == DigestStatus.SENT)
+        sa.select(Digest).where(
+            Digest.slug == slug, Digest.status.not_in(EDITABLE), Digest.archived_html.is_not(None)
+        )
     )

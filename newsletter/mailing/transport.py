@@ -91,6 +91,7 @@ class SMTPSettings:
     password: str | None
     timeout: float
     local_hostname: str | None
+    max_per_connection: int = 0  # 0: no limit
 
 
 class SMTPTransport:
@@ -100,6 +101,7 @@ class SMTPTransport:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
         self._pipelining = False
+        self._sent_here = 0  # messages on the current connection
 
     def __enter__(self) -> Self:
         return self
@@ -158,9 +160,13 @@ class SMTPTransport:
                 raise DeliveryError(
                     None, f"unusable address {address!r}", temporary=False, scope="recipient"
                 )
+        limit = self.settings.max_per_connection
+        if self._smtp is not None and limit and self._sent_here >= limit:
+            self.close()  # relays cap messages per connection: start a fresh one
         if self._smtp is None:
             self._smtp = self._connect()
             self._pipelining = self._smtp.has_extn("pipelining")
+            self._sent_here = 0
         smtp = self._smtp
         try:
             if self._pipelining:
@@ -177,6 +183,7 @@ class SMTPTransport:
             self._check_envelope(smtp, replies)
             smtp.send(dot_stuff(message) + b".\r\n")
             code, reply = smtp.getreply()
+            self._sent_here += 1
             if code != 250:
                 raise classify(code, _text(reply), "data")
             return f"{code} {_text(reply)}"
@@ -287,6 +294,7 @@ def open_transport() -> SMTPTransport | OutboxTransport | SuppressedTransport:
             password=state.password,
             timeout=float(config["MAIL_TIMEOUT"]),
             local_hostname=config["MAIL_LOCAL_HOSTNAME"] or socket.getfqdn(),
+            max_per_connection=int(config["SEND_MAX_PER_CONNECTION"] or 0),
         )
     )
 

@@ -68,7 +68,7 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
         subject=f"Welcome to {current_app.config['SITE_NAME']}",
         to_address=subscriber.email,
         to_name=subscriber.name,
-        context={"archive_url": links.external_url("public.index")},
+        context={"archive_url": links.external_url("public.archive_index")},
         slots={
             "greeting": greeting(subscriber.name),
             "lists_phrase": f": you will receive {names}" if names else "",

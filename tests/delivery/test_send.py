@@ -119,6 +119,17 @@ def test_refusals_at_each_step_with_and_without_pipelining(
     assert [m.to for m in outbox.received] == [fine]
 
 
+@pytest.mark.app_config(SEND_MAX_PER_CONNECTION=4)
+def test_connections_are_renewed_after_the_configured_number(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(10)
+    start(digest_id)
+    _send(app, digest_id)
+    assert sorted(_recipients(outbox)) == sorted(readers)
+    assert outbox.handler.connections == 3  # 4 + 4 + 2
+
+
 def test_message_ids_are_stable_for_a_retry(app, add_subscribers, digest_id, start, outbox):
     (reader,) = add_subscribers(1)
     outbox.reply_to_data(reader, "451 4.3.0 try later", "250 OK")
@@ -356,3 +367,15 @@ def test_scheduled_digest_goes_out_at_its_time(app, add_subscribers, digest_id, 
     _send(app, digest_id)
     assert sorted(_recipients(outbox)) == sorted(readers)
     assert engine.tick(app).resumed == []
+
+
+def test_web_version_is_there_while_sending_and_listed_once_sent(
+    app, client, add_subscribers, digest_id, start, outbox
+):
+    add_subscribers(2)
+    start(digest_id)
+    slug = _digest(app, digest_id).slug
+    assert client.get(f"/archive/{slug}").status_code == 200
+    assert slug not in client.get("/archive").get_data(as_text=True)
+    _send(app, digest_id)
+    assert slug in client.get("/archive").get_data(as_text=True)
