@@ -12,6 +12,14 @@ from newsletter.subscriptions import roster, services
 from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.subscriptions.importer import ImportAborted, import_subscribers
 
+_list_option = click.option(
+    "--list",
+    "list_slugs",
+    multiple=True,
+    metavar="SLUG",
+    help="A list to join (repeatable); default: the default list.",
+)
+
 
 @click.group("subscribers", help="Subscribers: add, import, show, purge.", cls=AppGroup)
 def group() -> None:
@@ -22,13 +30,7 @@ def group() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="The person's name.")
 @click.option("--organisation", default="", help="The person's organisation.")
-@click.option(
-    "--list",
-    "list_slugs",
-    multiple=True,
-    metavar="SLUG",
-    help="A list to join (repeatable); default: the default list.",
-)
+@_list_option
 @click.option(
     "--consent-note",
     default="added by an operator from the command line",
@@ -51,13 +53,7 @@ def add(
 
 @group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--list",
-    "list_slugs",
-    multiple=True,
-    metavar="SLUG",
-    help="A list to join (repeatable); default: the default list.",
-)
+@_list_option
 @click.option(
     "--consent-note",
     default=None,

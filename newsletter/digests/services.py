@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from newsletter import ordering
 from newsletter.auth.models import StaffUser
 from newsletter.digests.models import Digest, DigestItem, DigestStatus
 from newsletter.extensions import db
@@ -104,20 +105,14 @@ def add_points(digest: Digest, point_ids: Sequence[int]) -> int:
 
 def move_item(item: DigestItem, offset: int) -> None:
     require_editable(item.digest)
-    items = list(item.digest.items)
-    index = items.index(item)
-    target = min(max(index + offset, 0), len(items) - 1)
-    items.insert(target, items.pop(index))
-    for position, each in enumerate(items, start=1):
-        each.position = position
+    ordering.move(item.digest.items, item, offset)
 
 
 def remove_item(item: DigestItem) -> None:
     digest = item.digest
     require_editable(digest)
     digest.items.remove(item)
-    for position, each in enumerate(digest.items, start=1):
-        each.position = position
+    ordering.renumber(digest.items)
     db.session.flush()
 
 

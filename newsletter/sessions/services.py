@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from newsletter import ordering
 from newsletter.extensions import db
 from newsletter.sessions.importer import ParsedSession
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
@@ -34,6 +35,22 @@ class SessionData:
     notable_attendees: list[str] = field(default_factory=list)
     narrative: str = ""
     is_published: bool = False
+
+    @classmethod
+    def from_session(cls, session: DialogueSession) -> SessionData:
+        return cls(
+            series_name=session.series.name,
+            title=session.title,
+            number=session.number,
+            held_on=session.held_on,
+            host=session.host,
+            supporters=list(session.supporters),
+            partners=list(session.partners),
+            participant_countries=list(session.participant_countries),
+            notable_attendees=list(session.notable_attendees),
+            narrative=session.narrative,
+            is_published=session.is_published,
+        )
 
     @classmethod
     def from_parsed(cls, parsed: ParsedSession) -> SessionData:
@@ -172,20 +189,13 @@ def update_point(point: SummaryPoint, text: str) -> None:
 
 
 def move_point(point: SummaryPoint, offset: int) -> None:
-    """Move a point ``offset`` places (-1 up, +1 down) among its session's points."""
-    points = list(point.session.points)
-    index = points.index(point)
-    target = min(max(index + offset, 0), len(points) - 1)
-    points.insert(target, points.pop(index))
-    for position, each in enumerate(points, start=1):
-        each.position = position
+    ordering.move(point.session.points, point, offset)
 
 
 def delete_point(point: SummaryPoint) -> None:
     session = point.session
     session.points.remove(point)
-    for position, each in enumerate(session.points, start=1):
-        each.position = position
+    ordering.renumber(session.points)
     db.session.flush()
 
 

@@ -137,7 +137,7 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
     session = db.get_or_404(DialogueSession, session_id)
     form = SessionForm()
     if request.method == "GET":
-        _fill(form, _session_data(session))
+        _fill(form, services.SessionData.from_session(session))
     elif form.validate_on_submit():
         try:
             services.save_session(_data(form), session)
@@ -154,22 +154,6 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
         session=session,
         point_form=PointForm(formdata=None),
         button=ButtonForm(),
-    )
-
-
-def _session_data(session: DialogueSession) -> services.SessionData:
-    return services.SessionData(
-        series_name=session.series.name,
-        title=session.title,
-        number=session.number,
-        held_on=session.held_on,
-        host=session.host,
-        supporters=list(session.supporters),
-        partners=list(session.partners),
-        participant_countries=list(session.participant_countries),
-        notable_attendees=list(session.notable_attendees),
-        narrative=session.narrative,
-        is_published=session.is_published,
     )
 
 
