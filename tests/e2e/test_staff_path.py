@@ -81,3 +81,43 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_role("link", name="June digest").click()
     assert "editor@example.org" in page.locator("dl.headers").inner_text()
     assert "SESSION 3 · 14 SEPTEMBER 2020" in page.locator("pre.email-text").inner_text()
+
+
+def test_progress_updates_live_without_reloading(live_server, make_list, make_staff, page):
+    from playwright.sync_api import expect
+
+    from newsletter.delivery import engine
+    from newsletter.digests import services as digests
+    from newsletter.extensions import db
+    from newsletter.sessions import services as sessions
+    from newsletter.subscriptions.lists import default_lists
+    from newsletter.subscriptions.roster import add_subscriber
+
+    make_list("digest", "Dialogue digest", default=True)
+    make_staff("editor@example.org", "editor")
+    app = live_server.app
+    with app.app_context():
+        session = sessions.create_session(
+            sessions.SessionData(series_name="Series", title="A session"), ["One point."]
+        )
+        digest_id = digests.create_from_session(session).id
+        for n in range(5):
+            add_subscriber(f"r{n}@example.org", lists=default_lists(), consent_note="test")
+        db.session.commit()
+
+    url = live_server.url
+    page.goto(f"{url}/staff/digests/{digest_id}/send")
+    page.get_by_label("Email").fill("editor@example.org")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Send now to 5 people").click()
+    sent = page.locator('[data-field="sent"]')
+    expect(sent).to_have_text("0")
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+
+    engine.work_on(app, digest_id)  # a worker elsewhere does the sending
+    expect(sent).to_have_text("5", timeout=10_000)
+    expect(page.locator('[data-field="status"]')).to_have_text("sent")
+    expect(page.get_by_role("button", name="Pause")).to_be_hidden()
+    page.get_by_role("link", name="Delivery log").click()
+    expect(page.locator("td.answer", has_text="250 stored in outbox")).to_have_count(5)
