@@ -39,6 +39,16 @@ _CONFIGURATION_CODES = {
 }  # fmt: skip
 
 
+# Words by which a server refuses us rather than a recipient ("Relay access denied"),
+# whatever code it uses; an unknown mailbox (5.1.x) is the recipient's, even when the
+# words say "User unknown in relay recipient table".
+_BLAMES_US_RE = re.compile(
+    r"relay(ing)? (access )?(denied|not permitted)|not permitted to relay|"
+    r"authentication (is )?required|must authenticate",
+    re.IGNORECASE,
+)
+
+
 class DeliveryError(Exception):
     """A message was not accepted.
 
@@ -61,16 +71,14 @@ def classify(code: int, text: str, stage: str) -> DeliveryError:
     status = enhanced.group(0) if enhanced else ""
     temporary = 400 <= code < 500
     scope: Scope = "recipient" if stage == "rcpt" else "message"
-    lowered = text.lower()
     if (
         stage in ("connect", "auth", "mail")
         or code in (530, 535, 538)
         or status in _CONFIGURATION_CODES
-        or "relay" in lowered
-        or "authentication" in lowered
+        or (not status.startswith(("5.1.", "4.1.")) and _BLAMES_US_RE.search(text))
     ):
         scope = "configuration"
-    if code == 421:  # the server is closing the connection
+    elif code == 421:  # the server is closing the connection
         scope = "connection"
     return DeliveryError(code, text, temporary=temporary, scope=scope)
 

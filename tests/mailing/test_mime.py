@@ -104,3 +104,36 @@ def test_header_injection_is_refused(call):
 
 def test_dot_stuffing():
     assert dot_stuff(b".a\r\nb\r\n.c\r\n..d") == b"..a\r\nb\r\n..c\r\n...d\r\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "stage", "scope", "temporary"),
+    [
+        (
+            550,
+            "5.1.1 <a@example.org>: Recipient address rejected: User unknown in relay "
+            "recipient table",
+            "rcpt",
+            "recipient",
+            False,
+        ),
+        (554, "5.7.1 <a@example.org>: Relay access denied", "rcpt", "configuration", False),
+        (451, "4.7.1 greylisted, try again", "rcpt", "recipient", True),
+        (
+            550,
+            "5.7.26 Unauthenticated email from example.org is not accepted",
+            "data",
+            "configuration",
+            False,
+        ),
+        (421, "4.7.28 Our system has detected an unusual rate", "data", "configuration", True),
+        (421, "4.4.2 closing connection", "data", "connection", True),
+        (535, "5.7.8 Authentication credentials invalid", "auth", "configuration", False),
+        (552, "5.2.2 mailbox full", "data", "message", False),
+    ],
+)
+def test_refusals_are_blamed_on_the_right_party(code, text, stage, scope, temporary):
+    from newsletter.mailing.transport import classify
+
+    error = classify(code, text, stage)
+    assert (error.scope, error.temporary) == (scope, temporary)
