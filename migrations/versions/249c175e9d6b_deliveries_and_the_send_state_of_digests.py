@@ -35,7 +35,6 @@ def upgrade():
     sa.UniqueConstraint('digest_id', 'subscriber_id', name='uq_deliveries_digest_subscriber')
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_deliveries_claimed_by', ['claimed_by'], unique=False)
         batch_op.create_index('ix_deliveries_digest_sent_at', ['digest_id', 'sent_at'], unique=False)
         batch_op.create_index('ix_deliveries_digest_status', ['digest_id', 'status', 'next_attempt_at'], unique=False)
 
@@ -58,7 +57,6 @@ def downgrade():
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_digest_status')
         batch_op.drop_index('ix_deliveries_digest_sent_at')
-        batch_op.drop_index('ix_deliveries_claimed_by')
 
     op.drop_table('deliveries')
     # ### end Alembic commands ###

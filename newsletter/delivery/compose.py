@@ -22,7 +22,7 @@ from newsletter.digests import render
 from newsletter.digests.models import Digest
 from newsletter.mailing import headers
 from newsletter.mailing.dkim import signer_for
-from newsletter.mailing.mime import format_address
+from newsletter.mailing.mime import DotSafe, format_address
 from newsletter.tokens import Purpose, make_token
 
 _SLOT = "SLOT0FOR0TOKEN"  # where a token goes in a link; split off once
@@ -77,6 +77,6 @@ class DigestMailer:
         data = self.template.fill(
             copy_headers, {"unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url}
         )
-        if self.signer is not None:
-            data = self.signer.sign(data)
+        if self.signer is not None:  # its header lines start with a name or a space
+            data = DotSafe(self.signer.sign(data))
         return verp.return_path(recipient.delivery_id) or self.sender, data

@@ -37,7 +37,6 @@ class Delivery(Model):
         sa.UniqueConstraint("digest_id", "subscriber_id", name="uq_deliveries_digest_subscriber"),
         sa.Index("ix_deliveries_digest_status", "digest_id", "status", "next_attempt_at"),
         sa.Index("ix_deliveries_digest_sent_at", "digest_id", "sent_at"),
-        sa.Index("ix_deliveries_claimed_by", "claimed_by"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -327,6 +327,7 @@ class Worker:
         self.db.execute(
             sa.update(deliveries)
             .where(
+                deliveries.c.digest_id == self.digest_id,
                 deliveries.c.claimed_by == self.name,
                 deliveries.c.status == DeliveryStatus.SENDING.value,
             )
@@ -346,6 +347,7 @@ class Worker:
         self.db.execute(
             sa.update(deliveries)
             .where(
+                deliveries.c.digest_id == self.digest_id,
                 deliveries.c.claimed_by == self.name,
                 deliveries.c.status == DeliveryStatus.SENDING.value,
             )

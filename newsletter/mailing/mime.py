@@ -67,10 +67,19 @@ def format_address(name: str | None, address: str) -> str:
     return formataddr((name, address), charset="utf-8")
 
 
+class DotSafe(bytes):
+    """A message in which no line starts with a dot, so SMTP needs no transparency
+    escaping (RFC 5321 4.5.2): the transport can send it without scanning it again."""
+
+
 def _qp(text: str) -> bytes:
-    """Quoted-printable bytes with CRLF line ends (the input's line ends become hard breaks)."""
+    """Quoted-printable bytes with CRLF line ends (the input's line ends become hard
+    breaks), a line-leading dot encoded as ``=2E`` so that the message is ``DotSafe``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", _CRLF)
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n.", b"\n=2E")
+    if encoded.startswith(b"."):
+        encoded = b"=2E" + encoded[1:]
+    return encoded.replace(b"\n", _CRLF)
 
 
 def _piece(text: str) -> bytes:
@@ -146,10 +155,12 @@ class MessageTemplate:
         pieces.append(delimiter + b"--\r\n")
         return tuple(pieces)
 
-    def fill(self, headers: Mapping[str, str], slots: Mapping[str, str]) -> bytes:
+    def fill(self, headers: Mapping[str, str], slots: Mapping[str, str]) -> DotSafe:
         """The bytes of one copy: its own headers first, then the shared ones and the body.
 
-        ``slots`` must give a value for every slot the templates used.
+        ``slots`` must give a value for every slot the templates used. Header lines start
+        with a name or folding space, boundaries with ``--``, encoded lines never with a
+        dot: the result is ``DotSafe``.
         """
         missing = self.slot_names.difference(slots)
         if missing:
@@ -160,7 +171,7 @@ class MessageTemplate:
                 chunks.append(piece)
             else:
                 chunks.extend(piece.encode(slots))
-        return b"".join(chunks)
+        return DotSafe(b"".join(chunks))
 
 
 _FOLD_RE = re.compile(r"\r\n(?=[ \t])")

@@ -22,6 +22,8 @@ from typing import Literal, Protocol, Self
 from flask import Flask, current_app
 from flask_mail import Mail
 
+from newsletter.mailing.mime import DotSafe
+
 log = logging.getLogger(__name__)
 
 mail = Mail()
@@ -308,7 +310,10 @@ def open_transport() -> SMTPTransport | OutboxTransport | SuppressedTransport:
 
 
 def dot_stuff(message: bytes) -> bytes:
-    """SMTP transparency (RFC 5321 4.5.2): double every line-leading dot; end with CRLF."""
+    """SMTP transparency (RFC 5321 4.5.2): double every line-leading dot; end with CRLF.
+    A ``DotSafe`` message has none, and is not scanned again."""
+    if isinstance(message, DotSafe):
+        return message if message.endswith(b"\r\n") else message + b"\r\n"
     if message.startswith(b"."):
         message = b"." + message
     message = message.replace(b"\r\n.", b"\r\n..")

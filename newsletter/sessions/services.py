@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -39,33 +40,26 @@ class SessionData:
     @classmethod
     def from_session(cls, session: DialogueSession) -> SessionData:
         return cls(
-            series_name=session.series.name,
-            title=session.title,
-            number=session.number,
-            held_on=session.held_on,
-            host=session.host,
-            supporters=list(session.supporters),
-            partners=list(session.partners),
-            participant_countries=list(session.participant_countries),
-            notable_attendees=list(session.notable_attendees),
-            narrative=session.narrative,
-            is_published=session.is_published,
+            series_name=session.series.name, is_published=session.is_published, **_facts(session)
         )
 
     @classmethod
     def from_parsed(cls, parsed: ParsedSession) -> SessionData:
-        return cls(
-            series_name=parsed.series,
-            title=parsed.title,
-            number=parsed.number,
-            held_on=parsed.held_on,
-            host=parsed.host,
-            supporters=list(parsed.supporters),
-            partners=list(parsed.partners),
-            participant_countries=list(parsed.participant_countries),
-            notable_attendees=list(parsed.notable_attendees),
-            narrative=parsed.narrative,
-        )
+        return cls(series_name=parsed.series, **_facts(parsed))
+
+
+_FACTS = (
+    "title", "number", "held_on", "host", "supporters", "partners", "participant_countries",
+    "notable_attendees", "narrative",
+)  # fmt: skip
+
+
+def _facts(source: DialogueSession | ParsedSession) -> dict[str, Any]:
+    """The fields a session and a parsed summary share (lists copied)."""
+    values = {name: getattr(source, name) for name in _FACTS}
+    return {
+        name: list(value) if isinstance(value, list) else value for name, value in values.items()
+    }
 
 
 # -- series ----------------------------------------------------------------------------

@@ -106,6 +106,18 @@ def test_dot_stuffing():
     assert dot_stuff(b".a\r\nb\r\n.c\r\n..d") == b"..a\r\nb\r\n..c\r\n...d\r\n"
 
 
+def test_filled_messages_need_no_dot_stuffing():
+    template = MessageTemplate(text=".first\n" + TEXT, html="." + HTML, headers={"Subject": "x"})
+    data = template.fill({"To": "a@example.org"}, {"name": ".dotty", "url": ".x"})
+    assert not data.startswith(b".")
+    assert b"\r\n." not in data
+    assert dot_stuff(data) == data
+    text, html = _parts(_parse(data))
+    assert text.startswith(".first")
+    assert html.startswith(".")
+    assert "Dear .dotty," in text
+
+
 @pytest.mark.parametrize(
     ("code", "text", "stage", "scope", "temporary"),
     [
