@@ -8,8 +8,7 @@ from werkzeug.wrappers import Response
 
 from newsletter.auth import services as auth
 from newsletter.extensions import db, limiter
-from newsletter.subscriptions.addresses import InvalidInput
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.safety import safe_next
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, LoginForm, PasswordForm
@@ -58,13 +57,9 @@ def account() -> str | Response | tuple[str, int]:
         if auth.authenticate(current_user.email, form.current.data or "") is None:
             form.current.errors.append("That is not your current password.")
         else:
-            try:
+            with saving(form) as attempt:
                 auth.set_password(current_user, form.password.data or "")
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
+            if attempt.ok:
                 login_user(current_user)  # the session's identity changed with the version
                 flash("Your password is changed; other sessions are logged out.", "success")
                 return redirect(url_for("staff.account"))

@@ -13,7 +13,7 @@ from newsletter.extensions import db
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions.addresses import InvalidInput
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, DigestForm, ItemTextForm, NewDigestForm
@@ -40,13 +40,9 @@ def digests_index() -> str:
 def digests_new() -> WerkzeugResponse | tuple[str, int]:
     form = NewDigestForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             digest = digests.create_digest(form.subject.data or "", current_user)
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             return _back(digest.id)
     return render_template(
         "staff/digests/index.html", digests=digests.all_digests(), form=form
@@ -65,7 +61,7 @@ def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
         form.outro.data = digest.outro
         form.lists.data = [lst.slug for lst in digest.lists]
     elif form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             digests.update_digest(
                 digest,
                 subject=form.subject.data or "",
@@ -74,11 +70,7 @@ def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
                 outro=form.outro.data or "",
                 list_slugs=form.lists.data or [],
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Digest saved.", "success")
             return _back(digest.id)
     status = 400 if form.is_submitted() else 200
@@ -102,13 +94,9 @@ def digests_add_points(digest_id: int) -> WerkzeugResponse:
         return _back(digest.id, "add-points")
     if not all(value.isdigit() for value in raw):
         abort(400, "The chosen points were not understood.")
-    try:
+    with saving() as attempt:
         added = digests.add_points(digest, [int(value) for value in raw])
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(f"Added {added} point(s).", "success")
     return _back(digest.id, "items")
 
@@ -116,7 +104,7 @@ def digests_add_points(digest_id: int) -> WerkzeugResponse:
 def _item_action(item_id: int, action: str) -> WerkzeugResponse:
     item = db.get_or_404(DigestItem, item_id)
     digest_id = item.digest_id
-    try:
+    with saving():
         if action == "move":
             digests.move_item(item, -1 if request.form.get("direction") == "up" else 1)
         elif action == "remove":
@@ -125,11 +113,6 @@ def _item_action(item_id: int, action: str) -> WerkzeugResponse:
             form = ItemTextForm()
             text = None if request.form.get("reset") else (form.text.data or "")
             digests.set_item_text(item, text)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
     return _back(digest_id, "items")
 
 

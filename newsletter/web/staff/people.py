@@ -9,8 +9,7 @@ from werkzeug.wrappers import Response
 from newsletter.auth import services as auth
 from newsletter.auth.models import Role, StaffUser
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import InvalidInput
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.staff import admin_only, bp
 from newsletter.web.staff.forms import StaffEditForm, StaffForm
 
@@ -20,18 +19,14 @@ from newsletter.web.staff.forms import StaffEditForm, StaffForm
 def people() -> str | Response | tuple[str, int]:
     form = StaffForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             user = auth.create_staff(
                 form.email.data or "",
                 form.password.data or "",
                 role=Role(form.role.data),
                 name=form.name.data or "",
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(f"Added {user.email} as {user.role.value}.", "success")
             return redirect(url_for("staff.people"))
     status = 400 if form.is_submitted() else 200
@@ -47,15 +42,11 @@ def person(user_id: int) -> str | Response | tuple[str, int]:
         form.role.data = user.role.value
         form.active.data = user.is_active
     elif form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             auth.update_staff(
                 current_user, user, role=Role(form.role.data), active=bool(form.active.data)
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("staff.people"))
     status = 400 if form.is_submitted() else 200

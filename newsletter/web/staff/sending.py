@@ -13,6 +13,7 @@ from newsletter.delivery.models import DeliveryStatus
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
 from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm
 
@@ -85,13 +86,9 @@ _ACTIONS = {
 def digests_control(digest_id: int, action: str) -> Response:
     digest = db.get_or_404(Digest, digest_id)
     change, message = _ACTIONS[action]
-    try:
+    with saving() as attempt:
         change(digest)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         if action == "resume":
             engine.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
         flash(message, "success")

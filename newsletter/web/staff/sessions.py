@@ -12,7 +12,7 @@ from newsletter.sessions import services
 from newsletter.sessions.importer import SummaryNotReadable, parse_summary
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
 from newsletter.subscriptions.addresses import InvalidInput
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import (
     ButtonForm,
@@ -80,13 +80,9 @@ def sessions() -> str:
 def sessions_new() -> Response | tuple[str, int]:
     form = SessionForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             session = services.create_session(_data(form))
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Session saved. Now add its summary points.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
     return _render_form("staff/sessions/new.html", form)
@@ -120,13 +116,9 @@ def sessions_import() -> tuple[str, int]:
 def sessions_import_save() -> Response | tuple[str, int]:
     form = ImportedSessionForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             session = services.create_session(_data(form), _paragraphs(form.points.data))
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(f"Imported the session with {len(session.points)} points.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
     return _render_form("staff/sessions/import_review.html", form, warnings=[], found=None)
@@ -139,13 +131,9 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         _fill(form, services.SessionData.from_session(session))
     elif form.validate_on_submit():
-        try:
+        with saving(form) as attempt:
             services.save_session(_data(form), session)
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Session saved.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
     return _render_form(
@@ -195,13 +183,8 @@ def points_add(session_id: int) -> Response:
     if not form.validate_on_submit():
         flash("A summary point needs some text.", "error")
     else:
-        try:
+        with saving():
             services.add_point(session, form.text.data or "")
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
     return redirect(url_for("staff.sessions_edit", session_id=session.id, _anchor="points"))
 
 
@@ -209,15 +192,11 @@ def points_add(session_id: int) -> Response:
 def points_edit(point_id: int) -> Response:
     point = db.get_or_404(SummaryPoint, point_id)
     form = PointForm()
-    try:
+    with saving() as attempt:
         if not form.validate_on_submit():
             raise InvalidInput("A summary point needs some text.")
         services.update_point(point, form.text.data or "")
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash("Point saved.", "success")
     return _to_point(point)
 
@@ -253,15 +232,11 @@ def series() -> str:
 @bp.post("/series/<int:series_id>")
 def series_edit(series_id: int) -> Response:
     found = db.get_or_404(Series, series_id)
-    try:
+    with saving() as attempt:
         services.rename_series(
             found, request.form.get("name", ""), request.form.get("description", "")
         )
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash("Series saved.", "success")
     return redirect(url_for("staff.series"))
 
@@ -269,12 +244,8 @@ def series_edit(series_id: int) -> Response:
 @bp.post("/series/<int:series_id>/delete")
 def series_delete(series_id: int) -> Response:
     found = db.get_or_404(Series, series_id)
-    try:
+    with saving() as attempt:
         services.delete_series(found)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash("Series deleted.", "success")
     return redirect(url_for("staff.series"))
