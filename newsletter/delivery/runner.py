@@ -24,11 +24,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.dbtypes import UTCDateTime
 from newsletter.delivery import control
 from newsletter.delivery.compose import DigestMailer, Recipient
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.delivery.ratelimit import RateGate
+from newsletter.delivery.recorder import Recorder
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.mailing.transport import DeliveryError, Transport, open_transport
@@ -44,63 +44,6 @@ digests: sa.Table = Digest.__table__  # type: ignore[assignment]
 
 _MAILBOX_GONE = ("5.1.1", "5.1.10", "5.1.6")  # the address does not exist
 _STATUS_CHECK_SECONDS = 1.0
-
-_RECORD_SQL = (
-    "UPDATE deliveries SET status = {new_status}, last_response = {answer},"
-    " attempts = COALESCE({new_attempts}, attempts), sent_at = COALESCE({sent}, sent_at),"
-    " next_attempt_at = COALESCE({retry_at}, next_attempt_at), claimed_by = NULL,"
-    " claimed_at = NULL WHERE id = {delivery_id}"
-)
-
-
-class Recorder:
-    """Writes each delivery's outcome as one autocommitted statement, on a database
-    connection of its own: the one write per message, so it is kept to a single round
-    trip (on PostgreSQL with ``synchronous_commit`` off: it survives a crash of this
-    process; only a crash of the database server could lose the last instant of marks).
-    """
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.dialect = engine.dialect
-        self.connection = engine.raw_connection()
-        driver = self.connection.driver_connection
-        self.connection.detach()  # settings changed here must not reach the pool
-        if self.dialect.name == "postgresql":
-            driver.autocommit = True  # type: ignore[union-attr]
-            cursor = self.connection.cursor()
-            cursor.execute("SET synchronous_commit TO OFF")
-            marker = "%({})s"
-        else:
-            driver.isolation_level = None  # type: ignore[union-attr]
-            marker = ":{}"
-        names = ("new_status", "answer", "new_attempts", "sent", "retry_at", "delivery_id")
-        self.sql = _RECORD_SQL.format(**{name: marker.format(name) for name in names})
-        self.cursor = self.connection.cursor()
-        self._time = UTCDateTime().bind_processor(self.dialect) or (lambda value: value)
-
-    def record(
-        self,
-        delivery_id: int,
-        status: DeliveryStatus,
-        answer: str,
-        attempts: int | None,
-        sent_at: datetime | None,
-        retry_at: datetime | None,
-    ) -> None:
-        self.cursor.execute(
-            self.sql,
-            {
-                "delivery_id": delivery_id,
-                "new_status": status.value,
-                "answer": answer[:1000],
-                "new_attempts": attempts,
-                "sent": self._time(sent_at) if sent_at else None,
-                "retry_at": self._time(retry_at) if retry_at else None,
-            },
-        )
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 @dataclass
