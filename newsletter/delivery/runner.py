@@ -263,19 +263,19 @@ class Worker:
         retry_at = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
         self.recorder.record(delivery_id, status, answer, attempts, sent_at, retry_at)
 
+    def _my_claims(self) -> sa.Update:
+        """An UPDATE of the deliveries this worker has claimed and not finished."""
+        return sa.update(deliveries).where(
+            deliveries.c.digest_id == self.digest_id,
+            deliveries.c.claimed_by == self.name,
+            deliveries.c.status == DeliveryStatus.SENDING.value,
+        )
+
     def _keep_claims(self) -> None:
         """Renew this worker's claims before they could look stale to others."""
         if time.monotonic() - self._renewed < float(self.config["SEND_CLAIM_SECONDS"]) / 3:
             return
-        self.db.execute(
-            sa.update(deliveries)
-            .where(
-                deliveries.c.digest_id == self.digest_id,
-                deliveries.c.claimed_by == self.name,
-                deliveries.c.status == DeliveryStatus.SENDING.value,
-            )
-            .values(claimed_at=utcnow())
-        )
+        self.db.execute(self._my_claims().values(claimed_at=utcnow()))
         self.db.commit()
         self._renewed = time.monotonic()
 
@@ -288,13 +288,7 @@ class Worker:
             else DeliveryStatus.QUEUED
         )
         self.db.execute(
-            sa.update(deliveries)
-            .where(
-                deliveries.c.digest_id == self.digest_id,
-                deliveries.c.claimed_by == self.name,
-                deliveries.c.status == DeliveryStatus.SENDING.value,
-            )
-            .values(status=back_to.value, claimed_by=None, claimed_at=None)
+            self._my_claims().values(status=back_to.value, claimed_by=None, claimed_at=None)
         )
         self.db.commit()
 
