@@ -166,8 +166,17 @@ def start_send(settings: dict[str, object], digest_id: int) -> None:
 
 
 def _own_usage() -> tuple[float, int]:
+    """(CPU seconds, peak resident KiB) of this process. The peak is read from
+    /proc (VmHWM): Linux carries ``ru_maxrss`` over a fork+exec, which would report
+    the parent's set-up instead of the sender."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    peak = usage.ru_maxrss
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1])
+    return usage.ru_utime + usage.ru_stime, peak
 
 
 def sender_process(settings, digest_id, threads, ready, go, results) -> None:  # noqa: ANN001
