@@ -61,3 +61,16 @@ def test_https_base_url_makes_cookies_secure(app_config):
     assert default_sender.config["MAIL_DEFAULT_SENDER"] == (
         "Dialogue Digest <newsletter@localhost.localdomain>"
     )
+
+
+def test_an_unexpected_error_is_a_plain_500_page(app):
+    def broken() -> str:
+        raise RuntimeError("secret internal detail")
+
+    app.add_url_rule("/broken", "broken", broken)
+    response = app.test_client().get("/broken")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in body
+    assert "secret internal detail" not in body
+    assert "Traceback" not in body

@@ -106,8 +106,7 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
 
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
-    if isinstance(error, HTTPException):  # pragma: no cover - routed to _http_error
-        return _http_error(error)  # type: ignore[return-value]
+    """Anything not an HTTPException (those go to ``_http_error``, the closer match)."""
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
     server_error = InternalServerError()

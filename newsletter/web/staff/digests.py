@@ -12,17 +12,10 @@ from newsletter.digests.models import Digest, DigestItem
 from newsletter.extensions import db
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import lists as list_service
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, DigestForm, ItemTextForm, NewDigestForm
-
-
-def _editable(digest: Digest) -> Digest:
-    if not digest.is_editable:
-        flash(f"This digest is {digest.status.value}; its content can no longer change.", "error")
-    return digest
 
 
 def _back(digest_id: int, anchor: str | None = None) -> WerkzeugResponse:
@@ -87,7 +80,7 @@ def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/digests/<int:digest_id>/points")
 def digests_add_points(digest_id: int) -> WerkzeugResponse:
-    digest = _editable(db.get_or_404(Digest, digest_id))
+    digest = db.get_or_404(Digest, digest_id)
     raw = request.form.getlist("point_ids")
     if not raw:
         flash("Tick the points to add first.", "error")
@@ -168,13 +161,10 @@ def digests_delete(digest_id: int) -> str | WerkzeugResponse:
     digest = db.get_or_404(Digest, digest_id)
     form = ButtonForm()
     if form.validate_on_submit():
-        try:
+        with saving() as attempt:
             digests.delete_digest(digest)
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not attempt.ok:
             return _back(digest.id)
-        db.session.commit()
         flash("Draft deleted.", "success")
         return redirect(url_for("staff.digests_index"))
     return render_template("staff/digests/delete.html", digest=digest, form=form)

@@ -3,6 +3,7 @@ cancel, and the per-recipient log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -12,7 +13,6 @@ from newsletter.delivery import control, engine
 from newsletter.delivery.models import DeliveryStatus
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm
@@ -37,13 +37,10 @@ def digests_send_confirm(digest_id: int) -> str:
 @bp.post("/digests/<int:digest_id>/send")
 def digests_send(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
-    try:
+    with saving() as attempt:
         size = control.start_send(digest)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    db.session.commit()
     engine.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
     flash(f"Sending to {size} subscriber(s).", "success")
     return _to_progress(digest_id)
@@ -57,28 +54,19 @@ def digests_schedule(digest_id: int) -> Response:
     except ValueError:
         flash("Give a date and a time (UTC).", "error")
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    try:
+    with saving() as attempt:
         control.schedule(digest, when)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    db.session.commit()
     flash(f"Scheduled for {when:%Y-%m-%d %H:%M} UTC.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest_id))
 
 
-_ACTIONS = {
-    "pause": (
-        lambda digest: control.pause(digest),
-        "Paused: workers stop after their current message.",
-    ),
-    "resume": (lambda digest: control.resume(digest), "Resumed."),
-    "cancel": (lambda digest: control.cancel(digest), "Cancelled: nobody else will get it."),
-    "unschedule": (
-        lambda digest: control.unschedule(digest),
-        "No longer scheduled: back to draft.",
-    ),
+_ACTIONS: dict[str, tuple[Callable[[Digest], object], str]] = {
+    "pause": (control.pause, "Paused: workers stop after their current message."),
+    "resume": (control.resume, "Resumed."),
+    "cancel": (control.cancel, "Cancelled: nobody else will get it."),
+    "unschedule": (control.unschedule, "No longer scheduled: back to draft."),
 }
 
 
