@@ -82,7 +82,7 @@ def prepare(settings: dict[str, object], count: int, size_kb: int) -> tuple[int,
     from flask_migrate import downgrade, upgrade
 
     from newsletter import create_app
-    from newsletter.delivery.compose import DigestMailer, Recipient
+    from newsletter.delivery.copies import DigestMailer, Recipient
     from newsletter.digests import services as digests
     from newsletter.extensions import db
     from newsletter.sessions import services as sessions
@@ -145,7 +145,7 @@ def prepare(settings: dict[str, object], count: int, size_kb: int) -> tuple[int,
 
 
 def _copy_size(digest: object) -> int:
-    from newsletter.delivery.compose import DigestMailer, Recipient
+    from newsletter.delivery.copies import DigestMailer, Recipient
 
     return len(
         DigestMailer(digest).build(Recipient(1, "reader@example.org", "Reader", uuid.uuid4()))[1]
@@ -154,13 +154,13 @@ def _copy_size(digest: object) -> int:
 
 def start_send(settings: dict[str, object], digest_id: int) -> None:
     from newsletter import create_app
-    from newsletter.delivery import control
+    from newsletter.delivery import sends
     from newsletter.digests.models import Digest
     from newsletter.extensions import db
 
     app = create_app(settings)
     with app.app_context():
-        control.start_send(db.session.get(Digest, digest_id))
+        sends.start_send(db.session.get(Digest, digest_id))
         db.session.commit()
         db.engine.dispose()
 
@@ -179,22 +179,22 @@ def _own_usage() -> tuple[float, int]:
     return usage.ru_utime + usage.ru_stime, peak
 
 
-def sender_process(settings, digest_id, threads, ready, go, results) -> None:  # noqa: ANN001
+def sender_process(settings, digest_id, threads, ready, go, results) -> None:
     """One sending process: app and message built first, then the send, measured."""
     from newsletter import create_app
-    from newsletter.delivery import engine
+    from newsletter.delivery import execution
 
     app = create_app(settings)
-    engine.prepared_for(app, digest_id)  # render and inline once, before the clock
+    execution.prepared_for(app, digest_id)  # render and inline once, before the clock
     ready.put(True)
     go.wait()
     cpu, _ = _own_usage()
-    engine.work_on(app, digest_id, concurrency=threads)
+    execution.work_on(app, digest_id, concurrency=threads)
     cpu_after, peak = _own_usage()
     results.put((cpu_after - cpu, peak))
 
 
-def plain_process(port, message, count, ready, go, results) -> None:  # noqa: ANN001
+def plain_process(port, message, count, ready, go, results) -> None:
     """The ceiling: smtplib pushing one pre-built message again and again."""
     smtp = smtplib.SMTP("127.0.0.1", port, local_hostname="bench.local")
     ready.put(True)
@@ -207,7 +207,7 @@ def plain_process(port, message, count, ready, go, results) -> None:  # noqa: AN
     results.put((cpu_after - cpu, peak))
 
 
-def run_processes(target, arguments: list[tuple]) -> tuple[float, float, int]:  # noqa: ANN001
+def run_processes(target, arguments: list[tuple]) -> tuple[float, float, int]:
     """(seconds, CPU seconds, peak KiB) of the processes' measured part. They are
     spawned, not forked (their memory is their own), and start together once all are
     set up, so start-up costs stay out of the figures."""

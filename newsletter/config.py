@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Config, Flask
 
 DEFAULTS: dict[str, Any] = {
     # Core
@@ -99,9 +99,13 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 def _derive(app: Flask) -> None:
     """Fill values that depend on others and refuse configurations that cannot work."""
-    config = app.config
-    instance = Path(app.instance_path)
+    _derive_base_url(app.config)
+    _derive_secrets(app)
+    _derive_mail(app.config)
+    _derive_workers(app.config, Path(app.instance_path))
 
+
+def _derive_base_url(config: Config) -> None:
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     base = urlsplit(config["BASE_URL"])
     if base.scheme not in ("http", "https") or not base.hostname:
@@ -112,6 +116,9 @@ def _derive(app: Flask) -> None:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
 
+
+def _derive_secrets(app: Flask) -> None:
+    config = app.config
     if not config["SECRET_KEY"]:
         if not app.debug:
             raise RuntimeError(
@@ -119,19 +126,18 @@ def _derive(app: Flask) -> None:
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
                 "or run with --debug to use a key generated in the instance folder."
             )
-        config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
-
+        config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if not config["SUPPRESSION_KEY"]:
         config["SUPPRESSION_KEY"] = "suppression:" + str(config["SECRET_KEY"])
 
-    if not config["SQLALCHEMY_DATABASE_URI"]:
-        instance.mkdir(parents=True, exist_ok=True)
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'newsletter.sqlite3'}"
 
-    sender_domain = base.hostname
+def _derive_mail(config: Config) -> None:
+    """The sender (from the site's host unless set) and what is named after its domain."""
+    host = urlsplit(config["BASE_URL"]).hostname or ""
+    sender_domain = host
     if not config["MAIL_DEFAULT_SENDER"]:
-        host = base.hostname if _is_domain(base.hostname) else "localhost.localdomain"
-        config["MAIL_DEFAULT_SENDER"] = f"{config['SITE_NAME']} <newsletter@{host}>"
+        domain = host if _is_domain(host) else "localhost.localdomain"
+        config["MAIL_DEFAULT_SENDER"] = f"{config['SITE_NAME']} <newsletter@{domain}>"
     sender = str(config["MAIL_DEFAULT_SENDER"])
     if "@" in sender:
         sender_domain = sender.rsplit("@", 1)[1].strip(" >")
@@ -140,6 +146,13 @@ def _derive(app: Flask) -> None:
         config["LIST_ID"] = f"newsletter.{sender_domain}"
     if not config["UNSUBSCRIBE_MAILTO"]:
         config["UNSUBSCRIBE_MAILTO"] = f"unsubscribe@{sender_domain}"
+
+
+def _derive_workers(config: Config, instance: Path) -> None:
+    """The database, the outbox, and where work runs."""
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'newsletter.sqlite3'}"
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         config["SEND_CONCURRENCY"] = 1  # SQLite has one writer: one worker at a time
     if config["CELERY_BROKER_URL"]:

@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
             event.listen(engine, "connect", _sqlite_pragmas)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
     """Enforce foreign keys (off by default in SQLite), let readers run beside the one
     writer (WAL), wait for a lock instead of failing at once, and make commits cheap."""
     cursor = dbapi_connection.cursor()

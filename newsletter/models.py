@@ -15,19 +15,19 @@ from newsletter.subscriptions.models import (
 )
 
 __all__ = [
+    "ConsentEvent",
+    "ConsentText",
     "Delivery",
     "DialogueSession",
     "Digest",
     "DigestItem",
-    "Series",
-    "StaffUser",
-    "SummaryPoint",
-    "digest_lists",
-    "ConsentEvent",
-    "ConsentText",
     "MailingList",
     "Membership",
     "OutgoingMail",
+    "Series",
+    "StaffUser",
     "Subscriber",
+    "SummaryPoint",
     "Suppression",
+    "digest_lists",
 ]

@@ -8,7 +8,7 @@ process never imports it; it queues tasks by name. Tasks are thin: each calls a 
 from __future__ import annotations
 
 from newsletter import create_app
-from newsletter.delivery import engine
+from newsletter.delivery import execution
 from newsletter.mailing.queue import deliver_outgoing
 
 flask_app = create_app()
@@ -24,14 +24,14 @@ TASK_SECONDS = 60.0
 
 @celery.task(name="newsletter.tasks.deliver")
 def deliver(digest_id: int) -> None:
-    reports = engine.work_on(flask_app, digest_id, max_seconds=TASK_SECONDS, concurrency=1)
+    reports = execution.work_on(flask_app, digest_id, max_seconds=TASK_SECONDS, concurrency=1)
     if any(report.stopped == "time is up" for report in reports):
         deliver.delay(digest_id)
 
 
 @celery.task(name="newsletter.tasks.tick")
 def tick() -> None:
-    engine.tick_and_dispatch(flask_app)
+    execution.tick_and_dispatch(flask_app)
 
 
 @celery.task(name="newsletter.tasks.send_outgoing")

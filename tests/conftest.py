@@ -117,9 +117,9 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
         if not TEST_DATABASE_URL:
             db.create_all()
     yield app
-    from newsletter.delivery import engine
+    from newsletter.delivery import execution
 
-    engine.stop_background(app)
+    execution.stop_background(app)
     with app.app_context():
         db.session.remove()
         if TEST_DATABASE_URL:
@@ -171,14 +171,7 @@ class _FormParser(HTMLParser):
         elif not self._in_form or "disabled" in values:
             return
         elif tag == "input" and values.get("name"):
-            kind = values.get("type", "text")
-            if kind in ("checkbox", "radio") and "checked" not in values:
-                return
-            if kind in ("submit", "button"):
-                return
-            self.forms[-1]["fields"].setdefault(values["name"], []).append(
-                values.get("value") or ""
-            )
+            self._input(values)
         elif tag == "textarea" and values.get("name"):
             self._textarea = values["name"]
             self.forms[-1]["fields"].setdefault(self._textarea, []).append("")
@@ -186,6 +179,14 @@ class _FormParser(HTMLParser):
             self._select = values["name"]
         elif tag == "option" and "selected" in values and getattr(self, "_select", None):
             self.forms[-1]["fields"].setdefault(self._select, []).append(values.get("value") or "")
+
+    def _input(self, values: dict[str, str | None]) -> None:
+        """The value an input sends: unticked boxes and buttons send none."""
+        kind = values.get("type", "text")
+        unticked = kind in ("checkbox", "radio") and "checked" not in values
+        if unticked or kind in ("submit", "button"):
+            return
+        self.forms[-1]["fields"].setdefault(values["name"], []).append(values.get("value") or "")
 
     def handle_data(self, data: str) -> None:
         if self._textarea is not None:

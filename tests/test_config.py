@@ -68,6 +68,7 @@ def test_an_unexpected_error_is_a_plain_500_page(app):
         raise RuntimeError("secret internal detail")
 
     app.add_url_rule("/broken", "broken", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production (tests see the exception)
     response = app.test_client().get("/broken")
     assert response.status_code == 500
     body = response.get_data(as_text=True)

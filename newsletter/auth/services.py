@@ -11,8 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from newsletter.auth.models import Role, StaffUser
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import InvalidInput, clean_text, normalize_address
 from newsletter.timeutil import utcnow
+from newsletter.validation import InvalidInput, clean_text, normalize_address
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256

@@ -6,9 +6,9 @@ from contextlib import contextmanager
 import click
 
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.subscriptions.lists import default_lists, resolve_lists
 from newsletter.subscriptions.models import MailingList
+from newsletter.validation import InvalidInput
 
 
 @contextmanager

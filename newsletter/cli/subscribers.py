@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 from newsletter.cli.common import committing, echo_rows, lists_or_default
 from newsletter.extensions import db
 from newsletter.subscriptions import roster, services
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.subscriptions.importer import ImportAborted, import_subscribers
+from newsletter.validation import InvalidInput
 
 _list_option = click.option(
     "--list",

@@ -13,8 +13,8 @@ from newsletter.digests.models import Digest, DigestItem, DigestStatus
 from newsletter.extensions import db
 from newsletter.mailing.mime import HeaderValueError, check_header_value
 from newsletter.sessions.models import DialogueSession, SummaryPoint
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.subscriptions.lists import default_lists, resolve_lists
+from newsletter.validation import InvalidInput
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20_000

@@ -17,7 +17,7 @@ from newsletter.mailing.render import render_email
 
 def init_app(app: Flask) -> None:
     transport.init_app(app)
-    queue.init_app(app)
+    queue.listen()
     render.init_app(app)
 
 

@@ -65,18 +65,25 @@ def register_dispatcher(name: str, dispatcher: Callable[[Flask, list[int]], None
     _dispatchers[name] = dispatcher
 
 
-def init_app(app: Flask) -> None:
-    """Hand the ids queued in a session to the dispatcher once that session commits."""
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING_KEY, None)
+    if ids:
+        _dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
 
-    @event.listens_for(db.session, "after_commit")
-    def _after_commit(session: Session) -> None:
-        ids = session.info.pop(_PENDING_KEY, None)
-        if ids:
-            _dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
 
-    @event.listens_for(db.session, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING_KEY, None)
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def listen() -> None:
+    """Hand the ids queued in a session to the dispatcher once that session commits.
+
+    The listeners sit on the process-wide scoped session, so they are added once per
+    process however many applications it builds (tests build one per test).
+    """
+    for name, listener in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
 
 def _dispatch(app: Flask, ids: list[int]) -> None:

@@ -30,6 +30,14 @@ mail = Mail()
 
 Scope = Literal["recipient", "message", "connection", "configuration"]
 
+# SMTP reply codes (RFC 5321 4.2) the send loop tells apart.
+OK = 250
+WILL_FORWARD = 251
+START_INPUT = 354
+CLOSING = 421
+_TEMPORARY = range(400, 500)
+_ENVELOPE_STEPS = 3  # MAIL, RCPT, DATA
+
 _ENHANCED_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
 # Enhanced status codes by which a receiver blames the sender's setup (authentication,
 # SPF/DKIM/DMARC alignment, relaying), not the recipient: Gmail 4.7.26-4.7.32 and
@@ -71,7 +79,7 @@ def classify(code: int, text: str, stage: str) -> DeliveryError:
     """Turn an SMTP reply at ``stage`` (connect, auth, mail, rcpt, data) into an error."""
     enhanced = _ENHANCED_RE.match(text)
     status = enhanced.group(0) if enhanced else ""
-    temporary = 400 <= code < 500
+    temporary = code in _TEMPORARY
     scope: Scope = "recipient" if stage == "rcpt" else "message"
     if (
         stage in ("connect", "auth", "mail")
@@ -80,7 +88,7 @@ def classify(code: int, text: str, stage: str) -> DeliveryError:
         or (not status.startswith(("5.1.", "4.1.")) and _BLAMES_US_RE.search(text))
     ):
         scope = "configuration"
-    elif code == 421:  # the server is closing the connection
+    elif code == CLOSING:  # the server is closing the connection
         scope = "connection"
     return DeliveryError(code, text, temporary=temporary, scope=scope)
 
@@ -170,31 +178,13 @@ class SMTPTransport:
                 raise DeliveryError(
                     None, f"unusable address {address!r}", temporary=False, scope="recipient"
                 )
-        limit = self.settings.max_per_connection
-        if self._smtp is not None and limit and self._sent_here >= limit:
-            self.close()  # relays cap messages per connection: start a fresh one
-        if self._smtp is None:
-            self._smtp = self._connect()
-            self._pipelining = self._smtp.has_extn("pipelining")
-            self._sent_here = 0
-        smtp = self._smtp
+        smtp = self._connection()
         try:
-            if self._pipelining:
-                smtp.send(
-                    f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
-                )
-                replies = [smtp.getreply() for _ in range(3)]
-            else:
-                replies = [smtp.docmd("MAIL", f"FROM:<{envelope_from}>")]
-                if replies[0][0] == 250:
-                    replies.append(smtp.docmd("RCPT", f"TO:<{recipient}>"))
-                if replies[-1][0] in (250, 251):
-                    replies.append(smtp.docmd("DATA"))
-            self._check_envelope(smtp, replies)
+            self._check_envelope(smtp, self._envelope(smtp, envelope_from, recipient))
             smtp.send(dot_stuff(message) + b".\r\n")
             code, reply = smtp.getreply()
             self._sent_here += 1
-            if code != 250:
+            if code != OK:
                 raise classify(code, _text(reply), "data")
             return f"{code} {_text(reply)}"
         except DeliveryError as exc:
@@ -209,19 +199,46 @@ class SMTPTransport:
                 None, f"connection lost: {exc}", temporary=True, scope="connection"
             ) from exc
 
+    def _connection(self) -> smtplib.SMTP:
+        """The open connection, or a new one (also after ``max_per_connection`` messages:
+        relays cap messages per connection)."""
+        limit = self.settings.max_per_connection
+        if self._smtp is not None and limit and self._sent_here >= limit:
+            self.close()
+        if self._smtp is None:
+            self._smtp = self._connect()
+            self._pipelining = self._smtp.has_extn("pipelining")
+            self._sent_here = 0
+        return self._smtp
+
+    def _envelope(
+        self, smtp: smtplib.SMTP, envelope_from: str, recipient: str
+    ) -> list[tuple[int, bytes]]:
+        """The replies to MAIL, RCPT and DATA (pipelined when the server allows it; else
+        one at a time, stopping at the first refusal)."""
+        if self._pipelining:
+            smtp.send(f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+            return [smtp.getreply() for _ in range(_ENVELOPE_STEPS)]
+        replies = [smtp.docmd("MAIL", f"FROM:<{envelope_from}>")]
+        if replies[0][0] == OK:
+            replies.append(smtp.docmd("RCPT", f"TO:<{recipient}>"))
+        if replies[-1][0] in (OK, WILL_FORWARD):
+            replies.append(smtp.docmd("DATA"))
+        return replies
+
     @staticmethod
     def _check_envelope(smtp: smtplib.SMTP, replies: list[tuple[int, bytes]]) -> None:
         """Raise for the first refused step of MAIL, RCPT, DATA (after resetting)."""
         stages = ("mail", "rcpt", "data")
-        expected = ((250,), (250, 251), (354,))
+        expected = ((OK,), (OK, WILL_FORWARD), (START_INPUT,))
         for stage, accepted, (code, reply) in zip(stages, expected, replies, strict=False):
             if code not in accepted:
-                if len(replies) == 3 and replies[2][0] == 354:
+                if len(replies) == _ENVELOPE_STEPS and replies[2][0] == START_INPUT:
                     smtp.send(b".\r\n")  # a server that took DATA anyway: end it, unsent
                     smtp.getreply()
                 smtp.rset()
                 raise classify(code, _text(reply), stage)
-        if len(replies) < 3:  # pragma: no cover - a refused step raised above
+        if len(replies) < _ENVELOPE_STEPS:  # pragma: no cover - a refused step raised above
             raise DeliveryError(None, "incomplete envelope", temporary=True, scope="connection")
 
     def close(self) -> None:
@@ -269,7 +286,7 @@ class SuppressedTransport:
     def __exit__(self, *exc_info: object) -> None:
         pass
 
-    def send(self, envelope_from: str, recipient: str, message: bytes) -> str:
+    def send(self, _envelope_from: str, recipient: str, _message: bytes) -> str:
         log.info("mail to %s suppressed (MAIL_SUPPRESS_SEND)", recipient)
         return "250 suppressed"
 

@@ -123,8 +123,11 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
+_MAX_HEADING = 200  # a longer line is prose, not a heading
+
+
 def _is_heading(text: str) -> bool:
-    return len(text) <= 200 and not text.endswith((".", ":", ";", ","))
+    return len(text) <= _MAX_HEADING and not text.endswith((".", ":", ";", ","))
 
 
 def _read_heading(blocks: list[_Block], session: ParsedSession) -> int:

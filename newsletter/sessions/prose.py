@@ -297,12 +297,17 @@ def _attendance_subject(sentence: str) -> str:
     return sentence[: verb.start()].strip(" ,") if verb else ""
 
 
+_NAME_WORDS = 2  # a first name and a surname
+_MAX_PERSON = 250  # a longer phrase is a sentence, not a name with its titles
+
+
 def _looks_like_person(text: str) -> bool:
+    """At least two capitalised words (a name), not a generic subject ("The meeting")."""
     words = text.split()
     capitalised = sum(1 for word in words if word[:1].isupper())
     return (
-        capitalised >= 2
-        and len(text) <= 250
+        capitalised >= _NAME_WORDS
+        and len(text) <= _MAX_PERSON
         and words[0][:1].isupper()
         and words[0].lower() not in _GENERIC_SUBJECTS
     )

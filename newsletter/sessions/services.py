@@ -15,10 +15,11 @@ from newsletter.extensions import db
 from newsletter.sessions.importer import ParsedSession
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
 from newsletter.slugs import slugify, unique_slug
-from newsletter.subscriptions.addresses import InvalidInput, clean_text
+from newsletter.validation import InvalidInput, clean_text
 
 MAX_POINT = 5000
 MAX_NARRATIVE = 50_000
+MAX_SESSION_NUMBER = 9999
 
 
 @dataclass
@@ -95,8 +96,10 @@ def save_session(data: SessionData, session: DialogueSession | None = None) -> D
     title = clean_text(data.title, "title", 300)
     if not title:
         raise InvalidInput("A session needs a title.", "title")
-    if data.number is not None and not 0 < data.number < 10_000:
-        raise InvalidInput("The session number is a whole number from 1 to 9999.", "number")
+    if data.number is not None and not 0 < data.number <= MAX_SESSION_NUMBER:
+        raise InvalidInput(
+            f"The session number is a whole number from 1 to {MAX_SESSION_NUMBER}.", "number"
+        )
     if len(data.narrative) > MAX_NARRATIVE:
         raise InvalidInput(f"The narrative has at most {MAX_NARRATIVE} characters.", "narrative")
     series = series_named(data.series_name)

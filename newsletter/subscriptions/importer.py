@@ -17,10 +17,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import Address, InvalidInput, clean_text, normalize_address
 from newsletter.subscriptions.models import ConsentAction, MailingList, Subscriber
 from newsletter.subscriptions.roster import apply_row
 from newsletter.timeutil import utcnow
+from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
 
 BATCH_SIZE = 500
 _NOT_UTF8 = "the file is not UTF-8 text (save it as 'CSV UTF-8')"

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import InvalidInput, clean_text
 from newsletter.subscriptions.models import MailingList
+from newsletter.validation import InvalidInput, clean_text
 
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 

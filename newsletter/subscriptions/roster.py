@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from newsletter.extensions import db
 from newsletter.subscriptions import services
-from newsletter.subscriptions.addresses import Address, InvalidInput, clean_text, normalize_address
+from newsletter.subscriptions.emails import send_confirmation
 from newsletter.subscriptions.models import (
     ConsentAction,
     ConsentEvent,
@@ -18,6 +18,7 @@ from newsletter.subscriptions.models import (
     SubscriberStatus,
 )
 from newsletter.timeutil import utcnow
+from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
 
 # Statuses a person chose (or their mailbox forced); staff never override them in bulk.
 _REFUSED = {
@@ -133,7 +134,7 @@ def _start(
             note=f"{action.value} by staff; confirmation asked",
         )
         subscriber.confirmation_sent_at = now
-        services.send_confirmation(subscriber, lists)
+        send_confirmation(subscriber, lists)
 
 
 def purge_pending(older_than: timedelta, now: datetime | None = None) -> tuple[int, int]:

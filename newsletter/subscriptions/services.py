@@ -19,12 +19,6 @@ from flask import current_app
 from newsletter.database import insert_or_ignore
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
-from newsletter.subscriptions.addresses import (
-    InvalidInput,
-    clean_text,
-    normalize_address,
-    suppression_hash,
-)
 from newsletter.subscriptions.emails import (
     send_already_subscribed,
     send_confirmation,
@@ -41,7 +35,9 @@ from newsletter.subscriptions.models import (
     SubscriberStatus,
     Suppression,
 )
+from newsletter.subscriptions.suppression import suppression_hash
 from newsletter.timeutil import utcnow
+from newsletter.validation import InvalidInput, clean_text, normalize_address
 
 # States in which a subscriber may be asked to confirm again through the public form.
 _RESUBSCRIBABLE = {

@@ -13,6 +13,8 @@ from newsletter.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
+TOO_MANY_REQUESTS = 429
+
 # What a person sees for each error; never a stack trace or an internal detail.
 _MESSAGES = {
     400: "The request could not be understood.",
@@ -49,7 +51,9 @@ def init_app(app: Flask) -> None:
     if app.config["SEND_BACKGROUND"]:
         app.before_request(_start_background_sending)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
+    # Unhandled exceptions reach this as a 500 (Flask has logged them); with TESTING they
+    # propagate instead, so a test sees the real exception.
+    app.register_error_handler(InternalServerError, _server_error)
     app.after_request(_security_headers)
     app.context_processor(_site_context)
 
@@ -65,9 +69,9 @@ def _init_login(app: Flask) -> None:
 def _start_background_sending() -> None:
     """The embedded default sends from the web process: its clock starts with the first
     request (so neither commands nor tests start threads by importing the app)."""
-    from newsletter.delivery import engine
+    from newsletter.delivery import execution
 
-    engine.ensure_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
+    execution.ensure_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _healthz() -> Response:
@@ -90,8 +94,10 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
             "This form has expired or was sent from elsewhere. "
             "Please reload the page and try again."
         )
-    elif code == 429:  # Flask-Limiter describes the limit itself; say what to do instead
-        message = _MESSAGES[429]
+    elif (
+        code == TOO_MANY_REQUESTS
+    ):  # Flask-Limiter describes the limit itself; say what to do instead
+        message = _MESSAGES[TOO_MANY_REQUESTS]
     else:
         # Our own aborts carry a description written for the reader; werkzeug's defaults
         # are replaced by plainer words.
@@ -105,15 +111,10 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
     return render_template("error.html", code=code, title=error.name, message=message), code
 
 
-def _unexpected_error(error: Exception) -> tuple[str, int]:
-    """Anything not an HTTPException (those go to ``_http_error``, the closer match)."""
-    log.exception("unhandled error on %s %s", request.method, request.path)
+def _server_error(error: InternalServerError) -> tuple[str, int]:
+    """A fault of ours: the transaction is rolled back and the page says nothing internal."""
     db.session.rollback()
-    server_error = InternalServerError()
-    return (
-        render_template("error.html", code=500, title=server_error.name, message=_MESSAGES[500]),
-        500,
-    )
+    return render_template("error.html", code=500, title=error.name, message=_MESSAGES[500]), 500
 
 
 def _security_headers(response: Response) -> Response:

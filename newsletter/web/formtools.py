@@ -9,7 +9,7 @@ from flask import flash
 from flask_wtf import FlaskForm
 
 from newsletter.extensions import db
-from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.validation import InvalidInput
 
 
 def show_error(form: FlaskForm, error: InvalidInput) -> None:

@@ -84,12 +84,12 @@ def digest_id(app, make_list) -> int:
 
 @pytest.fixture
 def start(app) -> Callable[[int], int]:
-    from newsletter.delivery import control
+    from newsletter.delivery import sends
     from newsletter.digests.models import Digest
 
     def start_send(digest_id: int) -> int:
         with app.app_context():
-            size = control.start_send(db.session.get(Digest, digest_id))
+            size = sends.start_send(db.session.get(Digest, digest_id))
             db.session.commit()
             return size
 

@@ -40,9 +40,9 @@ def test_digest_send_status_and_refusals(app, runner, add_subscribers, digest_id
 def test_pause_resume_cancel_commands(app, runner, add_subscribers, digest_id, outbox):
     add_subscribers(4)
     with app.app_context():
-        from newsletter.delivery import control
+        from newsletter.delivery import sends
 
-        control.start_send(db.session.get(Digest, digest_id))
+        sends.start_send(db.session.get(Digest, digest_id))
         db.session.commit()
     assert "Paused." in runner.invoke(args=["digest", "pause", str(digest_id)]).output
     refused = runner.invoke(args=["digest", "send", str(digest_id)])

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from newsletter.delivery import control, engine, runner
+from newsletter.delivery import execution, figures, sends, worker
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
@@ -19,9 +19,9 @@ from newsletter.timeutil import utcnow
 from tests.conftest import local
 
 
-def _send(app, digest_id: int, concurrency: int = 1) -> list[runner.WorkerReport]:
-    reports = engine.work_on(app, digest_id, concurrency=concurrency)
-    engine.forget(app, digest_id)
+def _send(app, digest_id: int, concurrency: int = 1) -> list[worker.WorkerReport]:
+    reports = execution.work_on(app, digest_id, concurrency=concurrency)
+    execution.forget(app, digest_id)
     return reports
 
 
@@ -150,7 +150,7 @@ def test_message_ids_are_stable_for_a_retry(app, add_subscribers, digest_id, sta
     _send(app, digest_id)
     (received,) = outbox.wait_for(1)
     with app.test_request_context():
-        from newsletter.delivery.compose import DigestMailer, Recipient
+        from newsletter.delivery.copies import DigestMailer, Recipient
 
         subscriber = db.session.scalar(sa.select(Subscriber))
         mailer = DigestMailer(db.session.get(Digest, digest_id))
@@ -240,7 +240,7 @@ def test_our_own_configuration_fault_pauses_the_send(
 
     outbox.require_auth(False)
     with app.app_context():
-        control.resume(db.session.get(Digest, digest_id))
+        sends.resume(db.session.get(Digest, digest_id))
         db.session.commit()
     _send(app, digest_id)
     assert sorted(_recipients(outbox)) == sorted(readers)
@@ -287,7 +287,7 @@ def test_pause_stops_and_resume_finishes_without_repeats(
     worker.start()
     outbox.wait_for(5)
     with app.app_context():
-        control.pause(db.session.get(Digest, digest_id))
+        sends.pause(db.session.get(Digest, digest_id))
         db.session.commit()
     worker.join(20)
     assert not worker.is_alive()
@@ -295,10 +295,10 @@ def test_pause_stops_and_resume_finishes_without_repeats(
     got_before = len(outbox.received)
     assert got_before < 60
     with app.app_context():
-        progress = control.progress(digest_id)
+        progress = figures.progress(digest_id)
         assert progress.in_flight == 0  # the worker gave its claims back
         assert progress.sent == got_before
-        control.resume(db.session.get(Digest, digest_id))
+        sends.resume(db.session.get(Digest, digest_id))
         db.session.commit()
     outbox.slow_down(0)
     _send(app, digest_id)
@@ -311,7 +311,7 @@ def test_cancel_stops_for_good(app, add_subscribers, digest_id, start, outbox, d
     add_subscribers(10)
     start(digest_id)
     with app.app_context():
-        assert control.cancel(db.session.get(Digest, digest_id)) == 10
+        assert sends.cancel(db.session.get(Digest, digest_id)) == 10
         db.session.commit()
     _send(app, digest_id)
     assert outbox.received == []
@@ -337,37 +337,37 @@ def test_a_send_to_nobody_is_finished_at_once(app, digest_id, start, outbox):
 
 
 def test_start_refuses_what_cannot_be_sent(app, digest_id, start):
-    from newsletter.subscriptions.addresses import InvalidInput
+    from newsletter.validation import InvalidInput
 
     with app.app_context():
         digest = db.session.get(Digest, digest_id)
         digest.lists = []
         db.session.commit()
         with pytest.raises(InvalidInput, match="Choose at least one list"):
-            control.start_send(digest)
+            sends.start_send(digest)
         digest.lists = [db.session.scalar(sa.select(__import__("newsletter").models.MailingList))]
         digest.status = DigestStatus.SENT
         db.session.commit()
         with pytest.raises(InvalidInput, match="sent already"):
-            control.start_send(digest)
+            sends.start_send(digest)
 
 
 def test_scheduled_digest_goes_out_at_its_time(app, add_subscribers, digest_id, outbox):
     readers = add_subscribers(3)
     with app.app_context():
         digest = db.session.get(Digest, digest_id)
-        control.schedule(digest, utcnow() + timedelta(hours=1))
+        sends.schedule(digest, utcnow() + timedelta(hours=1))
         db.session.commit()
-    report = engine.tick(app)
+    report = execution.tick(app)
     assert report.started == []
     with app.app_context():
         db.session.execute(sa.update(Digest).values(scheduled_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-    report = engine.tick(app)
+    report = execution.tick(app)
     assert report.started == [digest_id]
     _send(app, digest_id)
     assert sorted(_recipients(outbox)) == sorted(readers)
-    assert engine.tick(app).resumed == []
+    assert execution.tick(app).resumed == []
 
 
 def test_web_version_is_there_while_sending_and_listed_once_sent(

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.bounces import verp
-from newsletter.delivery import engine
+from newsletter.delivery import execution
 from newsletter.delivery.models import Delivery
 from newsletter.extensions import db
 
@@ -38,7 +38,7 @@ def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(
 ):
     add_subscribers(2)
     start(digest_id)
-    engine.work_on(app, digest_id)
+    execution.work_on(app, digest_id)
     import base64
 
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(PUBLIC)
@@ -65,7 +65,7 @@ def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(
 def test_verp_return_path_names_the_delivery(app, add_subscribers, digest_id, start, outbox):
     readers = add_subscribers(3)
     start(digest_id)
-    engine.work_on(app, digest_id)
+    execution.work_on(app, digest_id)
     with app.app_context():
         ids = dict(
             db.session.execute(

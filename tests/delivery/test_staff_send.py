@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from newsletter.delivery import engine
+from newsletter.delivery import execution
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from tests.conftest import form_values
@@ -34,7 +34,7 @@ def test_send_from_the_staff_pages(app, client, editor, add_subscribers, digest_
     assert figures["total"] == 12
     assert figures["left"] == 12
 
-    engine.work_on(app, digest_id)  # what the background thread or a worker does
+    execution.work_on(app, digest_id)  # what the background thread or a worker does
     outbox.wait_for(12)
     figures = client.get(f"/staff/digests/{digest_id}/progress.json").get_json()
     assert figures["status"] == "sent"
@@ -73,7 +73,7 @@ def test_pause_resume_cancel_buttons(app, client, editor, add_subscribers, diges
     figures = client.get(f"/staff/digests/{digest_id}/progress.json").get_json()
     assert figures["status"] == "paused"
     assert figures["pause_reason"] == "paused by staff"
-    engine.work_on(app, digest_id)
+    execution.work_on(app, digest_id)
     assert outbox.received == []  # a paused send sends nothing
 
     resumed = client.post(f"/staff/digests/{digest_id}/resume", data=values, follow_redirects=True)
@@ -82,7 +82,7 @@ def test_pause_resume_cancel_buttons(app, client, editor, add_subscribers, diges
         f"/staff/digests/{digest_id}/cancel", data=values, follow_redirects=True
     )
     assert "Cancelled" in cancelled.get_data(as_text=True)
-    engine.work_on(app, digest_id)
+    execution.work_on(app, digest_id)
     assert outbox.received == []
     refused = client.post(f"/staff/digests/{digest_id}/resume", data=values, follow_redirects=True)
     assert "only a paused send can resume" in refused.get_data(as_text=True)

@@ -86,7 +86,7 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
 def test_progress_updates_live_without_reloading(live_server, make_list, make_staff, page):
     from playwright.sync_api import expect
 
-    from newsletter.delivery import engine
+    from newsletter.delivery import execution
     from newsletter.digests import services as digests
     from newsletter.extensions import db
     from newsletter.sessions import services as sessions
@@ -115,7 +115,7 @@ def test_progress_updates_live_without_reloading(live_server, make_list, make_st
     expect(sent).to_have_text("0")
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
 
-    engine.work_on(app, digest_id)  # a worker elsewhere does the sending
+    execution.work_on(app, digest_id)  # a worker elsewhere does the sending
     expect(sent).to_have_text("5", timeout=10_000)
     expect(page.locator('[data-field="status"]')).to_have_text("sent")
     expect(page.get_by_role("button", name="Pause")).to_be_hidden()

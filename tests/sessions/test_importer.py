@@ -202,7 +202,7 @@ def test_missing_date_is_a_warning_and_the_rest_is_still_read() -> None:
 
 
 def test_missing_points_is_a_warning() -> None:
-    text = SHORT.split("The main points were:")[0]
+    text = SHORT.split("The main points were:", maxsplit=1)[0]
     parsed = parse_summary(text)
     assert parsed.points == []
     assert (

@@ -7,8 +7,8 @@ from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from newsletter.subscriptions.addresses import MAX_ADDRESS, MAX_NAME
 from newsletter.subscriptions.models import MailingList
+from newsletter.validation import MAX_ADDRESS, MAX_NAME
 
 
 class ListChoiceField(SelectMultipleField):

@@ -9,10 +9,10 @@ from newsletter.database import commit_with_retry
 from newsletter.extensions import csrf, db
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.subscriptions.emails import preferences_url
 from newsletter.subscriptions.models import Subscriber, SubscriberStatus
 from newsletter.tokens import BadToken, Purpose, read_token
+from newsletter.validation import InvalidInput
 from newsletter.web.formtools import show_error
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, EraseForm, PreferencesForm

@@ -10,9 +10,10 @@ from newsletter.digests import archive
 from newsletter.extensions import db, limiter
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
-from newsletter.subscriptions.addresses import InvalidInput
 from newsletter.subscriptions.emails import preferences_url
+from newsletter.subscriptions.models import SubscriberStatus
 from newsletter.tokens import BadToken, ExpiredToken, Purpose, read_token
+from newsletter.validation import InvalidInput
 from newsletter.web.formtools import show_error
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, SubscribeForm
@@ -96,14 +97,14 @@ def confirm(token: str) -> str | tuple[str, int]:
     subscriber = services.subscriber_by_public_id(public_id)
     if request.method == "GET":
         if subscriber is None or subscriber.status not in (
-            services.SubscriberStatus.PENDING,
-            services.SubscriberStatus.ACTIVE,
+            SubscriberStatus.PENDING,
+            SubscriberStatus.ACTIVE,
         ):
             return render_template("public/link_invalid.html", gone=True), 410
         return render_template(
             "public/confirm.html",
             form=form,
-            already=subscriber.status == services.SubscriberStatus.ACTIVE,
+            already=subscriber.status == SubscriberStatus.ACTIVE,
             lists=[lst.name for lst in services.subscriber_lists(subscriber)],
         )
     if not form.validate_on_submit():

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.delivery import control, engine
+from newsletter.delivery import execution, figures, sends
 from newsletter.delivery.models import DeliveryStatus
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
@@ -28,7 +28,7 @@ def digests_send_confirm(digest_id: int) -> str:
     return render_template(
         "staff/digests/send.html",
         digest=digest,
-        audience=control.audience_size(digest),
+        audience=sends.audience_size(digest),
         form=ButtonForm(),
         now=datetime.now(UTC),
     )
@@ -38,10 +38,10 @@ def digests_send_confirm(digest_id: int) -> str:
 def digests_send(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
     with saving() as attempt:
-        size = control.start_send(digest)
+        size = sends.start_send(digest)
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    engine.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
+    execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
     flash(f"Sending to {size} subscriber(s).", "success")
     return _to_progress(digest_id)
 
@@ -55,7 +55,7 @@ def digests_schedule(digest_id: int) -> Response:
         flash("Give a date and a time (UTC).", "error")
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     with saving() as attempt:
-        control.schedule(digest, when)
+        sends.schedule(digest, when)
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     flash(f"Scheduled for {when:%Y-%m-%d %H:%M} UTC.", "success")
@@ -63,10 +63,10 @@ def digests_schedule(digest_id: int) -> Response:
 
 
 _ACTIONS: dict[str, tuple[Callable[[Digest], object], str]] = {
-    "pause": (control.pause, "Paused: workers stop after their current message."),
-    "resume": (control.resume, "Resumed."),
-    "cancel": (control.cancel, "Cancelled: nobody else will get it."),
-    "unschedule": (control.unschedule, "No longer scheduled: back to draft."),
+    "pause": (sends.pause, "Paused: workers stop after their current message."),
+    "resume": (sends.resume, "Resumed."),
+    "cancel": (sends.cancel, "Cancelled: nobody else will get it."),
+    "unschedule": (sends.unschedule, "No longer scheduled: back to draft."),
 }
 
 
@@ -78,7 +78,7 @@ def digests_control(digest_id: int, action: str) -> Response:
         change(digest)
     if attempt.ok:
         if action == "resume":
-            engine.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
+            execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
         flash(message, "success")
     if action == "unschedule":
         return redirect(url_for("staff.digests_edit", digest_id=digest_id))
@@ -91,7 +91,7 @@ def digests_progress(digest_id: int) -> str:
     return render_template(
         "staff/digests/progress.html",
         digest=digest,
-        progress=control.progress(digest_id),
+        progress=figures.progress(digest_id),
         form=ButtonForm(),
     )
 
@@ -102,7 +102,7 @@ def digests_progress_json(digest_id: int) -> Response:
     return jsonify(
         status=digest.status.value,
         pause_reason=digest.pause_reason,
-        **control.progress(digest_id).as_dict(),
+        **figures.progress(digest_id).as_dict(),
     )
 
 
@@ -114,7 +114,7 @@ def digests_deliveries(digest_id: int) -> str:
         abort(400, "Unknown delivery status.")
     status = DeliveryStatus(raw_status) if raw_status else None
     page = request.args.get("page", 1, type=int) or 1
-    entries, pages = control.delivery_log(digest_id, status, page)
+    entries, pages = figures.delivery_log(digest_id, status, page)
     return render_template(
         "staff/digests/deliveries.html",
         digest=digest,

@@ -11,7 +11,7 @@ from newsletter.extensions import db
 from newsletter.sessions import services
 from newsletter.sessions.importer import SummaryNotReadable, parse_summary
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
-from newsletter.subscriptions.addresses import InvalidInput
+from newsletter.validation import InvalidInput
 from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import (

@@ -20,7 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import control, runner
+from newsletter.delivery import figures, sends, worker
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
@@ -31,17 +31,17 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _threads: dict[tuple[int, int], threading.Thread] = {}
-_prepared: dict[tuple[int, int], runner.Prepared] = {}
+_prepared: dict[tuple[int, int], worker.Prepared] = {}
 _tickers: dict[int, threading.Event] = {}
 
 
-def prepared_for(app: Flask, digest_id: int) -> runner.Prepared:
+def prepared_for(app: Flask, digest_id: int) -> worker.Prepared:
     """The digest's message, rendered once per process and reused by every worker."""
     key = (id(app), digest_id)
     with _lock:
         found = _prepared.get(key)
     if found is None:
-        found = runner.prepare(app, digest_id)
+        found = worker.prepare(app, digest_id)
         with _lock:
             found = _prepared.setdefault(key, found)
     return found
@@ -59,9 +59,9 @@ def work_on(
     max_seconds: float | None = None,
     concurrency: int | None = None,
     stop: threading.Event | None = None,
-) -> list[runner.WorkerReport]:
+) -> list[worker.WorkerReport]:
     """Work on a send in this process until its due work runs out (or time is up)."""
-    reports = runner.run_workers(
+    reports = worker.run_workers(
         app,
         digest_id,
         concurrency if concurrency is not None else int(app.config["SEND_CONCURRENCY"]),
@@ -127,7 +127,7 @@ def tick(app: Flask) -> TickReport:
     work (retries, a dead worker's deliveries), send queued mail. The caller has the
     sends in the report worked on (``dispatch``, or in the foreground)."""
     with app.app_context():
-        started = control.start_due()
+        started = sends.start_due()
         db.session.commit()
         claim_timeout = timedelta(seconds=app.config["SEND_CLAIM_SECONDS"])
         sending = db.session.scalars(
@@ -135,8 +135,8 @@ def tick(app: Flask) -> TickReport:
         ).all()
         resumed = []
         for digest_id in sending:
-            control.release_stale_claims(digest_id, claim_timeout)
-            if control.finish_if_done(digest_id):
+            sends.release_stale_claims(digest_id, claim_timeout)
+            if sends.finish_if_done(digest_id):
                 db.session.commit()
                 continue
             due = db.session.scalar(
@@ -194,10 +194,10 @@ def stop_background(app: Flask, timeout: float = 10.0) -> None:
 def send_foreground(
     app: Flask,
     digest_id: int,
-    on_progress: Callable[[control.Progress], None],
+    on_progress: Callable[[figures.Progress], None],
     stop: threading.Event,
     concurrency: int | None = None,
-) -> control.Progress:
+) -> figures.Progress:
     """Work on a send in this process, reporting progress every half second, until no
     work is due now or ``stop`` is set. Deliveries claimed by other workers are waited
     for: finished by them, or taken over once their claims go stale (a dead worker)."""
@@ -219,7 +219,7 @@ def send_foreground(
 def _work_with_progress(
     app: Flask,
     digest_id: int,
-    on_progress: Callable[[control.Progress], None],
+    on_progress: Callable[[figures.Progress], None],
     stop: threading.Event,
     concurrency: int | None,
 ) -> None:
@@ -250,8 +250,8 @@ def _is_sending(app: Flask, digest_id: int) -> bool:
     return status == DigestStatus.SENDING
 
 
-def _progress(app: Flask, digest_id: int) -> control.Progress:
+def _progress(app: Flask, digest_id: int) -> figures.Progress:
     with app.app_context():
-        current = control.progress(digest_id)
+        current = figures.progress(digest_id)
         db.session.remove()
         return current

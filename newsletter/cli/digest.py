@@ -1,4 +1,4 @@
-"""``flask digest send|schedule|pause|resume|cancel|status`` and ``flask send run``."""
+"""``flask digest …``: list and create digests, send them and follow their sends."""
 
 from __future__ import annotations
 
@@ -9,13 +9,47 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup
 
-from newsletter.cli.common import committing
-from newsletter.delivery import control, engine
+from newsletter.cli.common import committing, echo_rows
+from newsletter.delivery import execution, figures, sends
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
+from newsletter.sessions import services as sessions
+
+
+@click.group("digest", help="Digests.", cls=AppGroup)
+def group() -> None:
+    pass
+
+
+@group.command("list")
+def digest_list() -> None:
+    """Each digest's id, status and subject."""
+    rows = [(str(d.id), d.status.value, d.subject) for d in digests.all_digests()]
+    if not rows:
+        click.echo("No digest yet.")
+        return
+    echo_rows(rows, ("id", "status", "subject"))
+
+
+@group.command("create-from-session")
+@click.argument("session")
+def create_from_session(session: str) -> None:
+    """A draft digest quoting every point of SESSION (its id or slug)."""
+    found = sessions.session_by_reference(session)
+    if found is None:
+        raise click.ClickException(
+            f"No session {session!r}: see 'flask --app newsletter sessions list'."
+        )
+    with committing():
+        digest = digests.create_from_session(found)
+        reference = (digest.id, len(digest.items))
+    click.echo(f"Created draft digest {reference[0]} with {reference[1]} points.")
+
+
+_LOG_EVERY_SECONDS = 10  # a progress line this often when the output is a log
 
 
 def _digest(reference: str) -> Digest:
@@ -33,7 +67,7 @@ def _clock(seconds: float | None) -> str:
     return str(timedelta(seconds=round(seconds)))
 
 
-def progress_line(current: control.Progress, width: int = 24) -> str:
+def progress_line(current: figures.Progress, width: int = 24) -> str:
     share = current.done / current.total if current.total else 1.0
     filled = int(share * width)
     return (
@@ -49,16 +83,16 @@ def _run(digest_id: int, workers: int | None) -> None:
     interactive = sys.stdout.isatty()
     last_line = [0.0]
 
-    def show(current: control.Progress) -> None:
+    def show(current: figures.Progress) -> None:
         """A bar redrawn in place on a terminal; a line every 10 s in a log."""
         if interactive:
             click.echo("\r" + progress_line(current), nl=False)
-        elif time.monotonic() - last_line[0] >= 10:
+        elif time.monotonic() - last_line[0] >= _LOG_EVERY_SECONDS:
             last_line[0] = time.monotonic()
             click.echo(progress_line(current))
 
     try:
-        final = engine.send_foreground(app, digest_id, show, stop, concurrency=workers)
+        final = execution.send_foreground(app, digest_id, show, stop, concurrency=workers)
     except KeyboardInterrupt:
         click.echo(
             "\nInterrupted. Deliveries not sent yet stay queued: run the same command to resume."
@@ -84,8 +118,7 @@ def _run(digest_id: int, workers: int | None) -> None:
         click.echo(f"{final.in_flight} deliveries are being sent by other workers.")
 
 
-@click.command("send")
-@with_appcontext
+@group.command("send")
 @click.argument("digest_id")
 @click.option(
     "--workers",
@@ -105,7 +138,7 @@ def send(digest_id: str, workers: int | None, reclaim: bool) -> None:
     digest = _digest(digest_id)
     if digest.status in (DigestStatus.DRAFT, DigestStatus.SCHEDULED):
         with committing():
-            size = control.start_send(digest)
+            size = sends.start_send(digest)
         click.echo(f"Sending “{digest.subject}” to {size} subscriber(s).")
     elif digest.status == DigestStatus.SENDING:
         click.echo(f"Resuming “{digest.subject}”.")
@@ -120,46 +153,42 @@ def send(digest_id: str, workers: int | None, reclaim: bool) -> None:
         )
     if reclaim:
         with committing():
-            released = control.release_stale_claims(digest.id, timedelta(0))
+            released = sends.release_stale_claims(digest.id, timedelta(0))
         click.echo(f"Took back {released} claimed deliveries.")
     _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1)
 
 
-@click.command("resume")
-@with_appcontext
+@group.command("resume")
 @click.argument("digest_id")
 @click.option("--workers", type=click.IntRange(1, 64), default=None)
 def resume(digest_id: str, workers: int | None) -> None:
     """Resume a paused send, in the foreground."""
     digest = _digest(digest_id)
     with committing():
-        control.resume(digest)
+        sends.resume(digest)
     click.echo(f"Resuming “{digest.subject}”.")
     _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1)
 
 
-@click.command("pause")
-@with_appcontext
+@group.command("pause")
 @click.argument("digest_id")
 def pause(digest_id: str) -> None:
     """Pause a send in progress (workers stop after their current message)."""
     with committing():
-        control.pause(_digest(digest_id), "paused from the command line")
+        sends.pause(_digest(digest_id), "paused from the command line")
     click.echo("Paused. Resume with 'digest resume'.")
 
 
-@click.command("cancel")
-@with_appcontext
+@group.command("cancel")
 @click.argument("digest_id")
 def cancel(digest_id: str) -> None:
     """Cancel a send (or a schedule) for good."""
     with committing():
-        dropped = control.cancel(_digest(digest_id))
+        dropped = sends.cancel(_digest(digest_id))
     click.echo(f"Cancelled; {dropped} deliveries will not be sent.")
 
 
-@click.command("schedule")
-@with_appcontext
+@group.command("schedule")
 @click.argument("digest_id")
 @click.argument("when", metavar="YYYY-MM-DDTHH:MM")
 def schedule(digest_id: str, when: str) -> None:
@@ -170,12 +199,11 @@ def schedule(digest_id: str, when: str) -> None:
         raise click.BadParameter(f"{when!r} is not a date and time like 2026-12-01T09:00") from exc
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     with committing():
-        control.schedule(_digest(digest_id), moment)
+        sends.schedule(_digest(digest_id), moment)
     click.echo(f"Scheduled for {moment:%Y-%m-%d %H:%M} UTC.")
 
 
-@click.command("status")
-@with_appcontext
+@group.command("status")
 @click.argument("digest_id")
 def status(digest_id: str) -> None:
     """Where a send stands."""
@@ -186,22 +214,4 @@ def status(digest_id: str) -> None:
     if digest.pause_reason:
         click.echo(f"  paused: {digest.pause_reason}")
     if digest.send_started_at:
-        click.echo("  " + progress_line(control.progress(digest.id)))
-
-
-@click.command("run")
-@with_appcontext
-def run() -> None:
-    """One round of the periodic work (run it from cron every minute): start scheduled
-    digests that are due, send due retries and leftovers of sends, send queued mail."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    report = engine.tick(app)
-    for digest_id in report.started + report.resumed:
-        if app.extensions.get("celery") is None:
-            engine.work_on(app, digest_id)
-        else:
-            engine.dispatch(app, digest_id)
-    click.echo(
-        f"Started {len(report.started)} scheduled digest(s), resumed {len(report.resumed)} "
-        f"send(s), sent {report.mail_sent} queued message(s)."
-    )
+        click.echo("  " + progress_line(figures.progress(digest.id)))

@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import control
-from newsletter.delivery.compose import DigestMailer, Recipient
+from newsletter.delivery import sends
+from newsletter.delivery.copies import DigestMailer, Recipient
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.delivery.ratelimit import RateGate
 from newsletter.delivery.recorder import Recorder
@@ -245,7 +245,7 @@ class Worker:
     def _pause(self, reason: str) -> None:
         log.warning("pausing digest %s: %s", self.digest_id, reason)
         with self.app.app_context():
-            control.pause_by_id(self.digest_id, reason)
+            sends.pause_by_id(self.digest_id, reason)
             db.session.commit()
         self.report.stopped = reason
 
@@ -322,7 +322,7 @@ def run_workers(
     prepared = prepared or prepare(app, digest_id)
     stop = stop or threading.Event()
     with app.app_context():
-        control.release_stale_claims(digest_id, timedelta(seconds=app.config["SEND_CLAIM_SECONDS"]))
+        sends.release_stale_claims(digest_id, timedelta(seconds=app.config["SEND_CLAIM_SECONDS"]))
         db.session.commit()
     workers = [
         Worker(app, digest_id, prepared, stop, max_seconds=max_seconds)
@@ -340,7 +340,7 @@ def run_workers(
             thread.join()
         reports = [worker.report for worker in workers]
     with app.app_context():
-        control.finish_if_done(digest_id)
+        sends.finish_if_done(digest_id)
         db.session.commit()
         db.session.remove()
     return reports

@@ -1,4 +1,4 @@
-"""``flask sessions …`` and ``flask digest …``"""
+"""``flask sessions …``: dialogue sessions and their summary points."""
 
 from pathlib import Path
 
@@ -6,13 +6,12 @@ import click
 from flask.cli import AppGroup
 
 from newsletter.cli.common import committing, echo_rows
-from newsletter.digests import services as digests
 from newsletter.sessions import services as sessions
 from newsletter.sessions.importer import ParsedSession, SummaryNotReadable, parse_summary
 
 
 @click.group("sessions", help="Dialogue sessions and their summary points.", cls=AppGroup)
-def sessions_group() -> None:
+def group() -> None:
     pass
 
 
@@ -41,7 +40,7 @@ def _print_parsed(parsed: ParsedSession) -> None:
         click.echo(f"warning: {warning}")
 
 
-@sessions_group.command("import")
+@group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what was found; store nothing.")
 @click.option("--publish", is_flag=True, help="Publish the session (a public page shows it).")
@@ -67,7 +66,7 @@ def import_(file: Path, dry_run: bool, publish: bool) -> None:
     click.echo(f"Saved as session {reference[0]} ({reference[1]}).")
 
 
-@sessions_group.command("list")
+@group.command("list")
 def sessions_list() -> None:
     """Each session's id, slug, date and title."""
     rows = [
@@ -78,33 +77,3 @@ def sessions_list() -> None:
         click.echo("No session yet.")
         return
     echo_rows(rows, ("id", "slug", "date", "title"))
-
-
-@click.group("digest", help="Digests.", cls=AppGroup)
-def digest_group() -> None:
-    pass
-
-
-@digest_group.command("list")
-def digest_list() -> None:
-    """Each digest's id, status and subject."""
-    rows = [(str(d.id), d.status.value, d.subject) for d in digests.all_digests()]
-    if not rows:
-        click.echo("No digest yet.")
-        return
-    echo_rows(rows, ("id", "status", "subject"))
-
-
-@digest_group.command("create-from-session")
-@click.argument("session")
-def create_from_session(session: str) -> None:
-    """A draft digest quoting every point of SESSION (its id or slug)."""
-    found = sessions.session_by_reference(session)
-    if found is None:
-        raise click.ClickException(
-            f"No session {session!r}: see 'flask --app newsletter sessions list'."
-        )
-    with committing():
-        digest = digests.create_from_session(found)
-        reference = (digest.id, len(digest.items))
-    click.echo(f"Created draft digest {reference[0]} with {reference[1]} points.")

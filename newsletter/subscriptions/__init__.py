@@ -1,0 +1,1 @@
+"""Readers: lists, subscribers, consent evidence, the suppression list."""
