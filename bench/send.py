@@ -65,6 +65,8 @@ def config(database: str, port: int, instance: str) -> dict[str, object]:
         "INSTANCE_PATH": instance,
         "BASE_URL": "https://news.example.org",
         "SITE_NAME": "Dialogue Digest",
+        "ORGANISATION_NAME": "Example Society",  # every send names who sends it and where
+        "POSTAL_ADDRESS": "1 Example Street, 1000 Example City",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": port,
         "MAIL_DEFAULT_SENDER": "Dialogue Digest <digest@news.example.org>",

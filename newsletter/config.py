@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Newsletter",
     "ORGANISATION_NAME": "",
     "POSTAL_ADDRESS": "",
+    # Defaults of what admins change in /staff/settings (the database wins once saved).
+    "BRAND_COLOUR": "#17324d",
+    "TIME_ZONE": "UTC",
     "PROXY_FIX_X_FOR": 0,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # Mail: with no MAIL_SERVER, mail goes to the local outbox in the instance folder.
@@ -118,15 +121,18 @@ def _derive_base_url(config: Config) -> None:
 
 
 def _derive_secrets(app: Flask) -> None:
+    """The key: configured, else the one generated for this instance folder (by a debug
+    run such as ``make run``, so that every command in that checkout uses it too)."""
     config = app.config
+    generated = Path(app.instance_path) / "secret_key"
     if not config["SECRET_KEY"]:
-        if not app.debug:
+        if not app.debug and not generated.exists():
             raise RuntimeError(
                 "NEWSLETTER_SECRET_KEY is not set. Set it to a long random string "
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
                 "or run with --debug to use a key generated in the instance folder."
             )
-        config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+        config["SECRET_KEY"] = _instance_secret(generated)
     if not config["SUPPRESSION_KEY"]:
         config["SUPPRESSION_KEY"] = "suppression:" + str(config["SECRET_KEY"])
 

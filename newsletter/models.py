@@ -5,6 +5,7 @@ from newsletter.delivery.models import Delivery
 from newsletter.digests.models import Digest, DigestItem, digest_lists
 from newsletter.mailing.models import OutgoingMail
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
+from newsletter.settings.models import SiteSettings
 from newsletter.subscriptions.models import (
     ConsentEvent,
     ConsentText,
@@ -25,6 +26,7 @@ __all__ = [
     "Membership",
     "OutgoingMail",
     "Series",
+    "SiteSettings",
     "StaffUser",
     "Subscriber",
     "SummaryPoint",

@@ -20,10 +20,32 @@ def renumber(rows: Sequence[Positioned]) -> None:
         row.position = position
 
 
-def move(rows: Sequence[P], row: P, offset: int) -> None:
-    """Move ``row`` ``offset`` places (-1 up, +1 down), staying within the list."""
-    ordered = list(rows)
-    index = ordered.index(row)
-    target = min(max(index + offset, 0), len(ordered) - 1)
-    ordered.insert(target, ordered.pop(index))
+class Identified(Positioned, Protocol):
+    id: int
+
+
+R = TypeVar("R", bound=Identified)
+
+
+class StaleForm(ValueError):
+    """A form names a row that is gone (changed on another page since it was opened)."""
+
+
+def rearrange(
+    rows: Sequence[R], submitted: Sequence[int], move: tuple[int, int] | None = None
+) -> list[R]:
+    """The rows in the order a form sent them, then any the form did not know of (added
+    elsewhere meanwhile), with ``move`` (row id, -1 or +1) applied; renumbered."""
+    by_id = {row.id: row for row in rows}
+    missing = [row_id for row_id in submitted if row_id not in by_id]
+    if missing:
+        raise StaleForm(missing)
+    ordered = [by_id[row_id] for row_id in dict.fromkeys(submitted)]
+    ordered += [row for row in rows if row.id not in set(submitted)]
+    if move is not None and move[0] in by_id:
+        move_id, offset = move
+        index = ordered.index(by_id[move_id])
+        target = min(max(index + offset, 0), len(ordered) - 1)
+        ordered.insert(target, ordered.pop(index))
     renumber(ordered)
+    return ordered

@@ -12,9 +12,19 @@ from newsletter.extensions import db
 
 
 def slugify(text: str, max_length: int = 80) -> str:
+    """Lower-case ASCII words joined by hyphens, cut at a word boundary (a single word
+    longer than ``max_length`` is cut where it must)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "untitled"
+    return _cut(slug, max_length) or "untitled"
+
+
+def _cut(slug: str, max_length: int) -> str:
+    if len(slug) <= max_length:
+        return slug
+    cut = slug[: max_length + 1]
+    boundary = cut.rfind("-")
+    return (cut[:boundary] if boundary > 0 else slug[:max_length]).rstrip("-")
 
 
 def unique_slug(model: Any, base: str, own_id: int | None = None) -> str:
@@ -27,4 +37,4 @@ def unique_slug(model: Any, base: str, own_id: int | None = None) -> str:
         if db.session.scalar(query) is None:
             return candidate
         n += 1
-        candidate = f"{base[:76]}-{n}"
+        candidate = f"{_cut(base, 76)}-{n}"

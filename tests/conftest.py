@@ -78,6 +78,7 @@ def _config(database_url: str, smtp_port: int | None, tmp_path: Path) -> dict[st
         "BASE_URL": "https://news.example.org",
         "SITE_NAME": "Dialogue Digest",
         "ORGANISATION_NAME": "Example Society",
+        "POSTAL_ADDRESS": "1 Example Street, 1000 Example City",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port or 25,
         "MAIL_SUPPRESS_SEND": False,

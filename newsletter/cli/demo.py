@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from newsletter.cli.common import committing
 from newsletter.digests import services as digests
 from newsletter.sessions import services as sessions
 from newsletter.sessions.importer import parse_summary
+from newsletter.settings import services as site_settings
 from newsletter.subscriptions import lists as list_service
 
 SAMPLE = Path(__file__).resolve().parent.parent / "demo" / "has-track2-session-2020-06-08.txt"
@@ -34,6 +37,16 @@ def _demo_password() -> str:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(password)
     return password
+
+
+def _demo_site(publisher: str) -> site_settings.SiteValues:
+    """The settings of a site run by the sample summary's publisher ("Heart of Asia
+    Society (HAS)" names the organisation "Heart of Asia Society")."""
+    organisation = re.sub(r"\s*\([^)]*\)\s*$", "", publisher).strip() or publisher
+    values = dataclasses.asdict(site_settings.current())
+    values.update(organisation_name=organisation, site_name="Dialogue Digest")
+    values["sender_name"] = f"{organisation} · Dialogue Digest"
+    return site_settings.SiteValues(**{name: values[name] for name in site_settings.EDITABLE})
 
 
 @click.command("demo")
@@ -58,6 +71,9 @@ def demo() -> None:
             session = sessions.create_session(data, parsed.points)
             digests.create_from_session(session)
             loaded.append(f"the sample session ({len(parsed.points)} points) and a draft digest")
+            if not site_settings.current().organisation_name:
+                site_settings.update(_demo_site(parsed.host))
+                loaded.append(f"the organisation ({site_settings.current().organisation_name})")
         password = None
         if auth.staff_by_email(DEMO_ADMIN) is None:
             password = _demo_password()

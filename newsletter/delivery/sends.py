@@ -16,6 +16,7 @@ from newsletter.delivery.models import OPEN_STATUSES, Delivery, DeliveryStatus
 from newsletter.digests import archive
 from newsletter.digests.models import Digest, DigestStatus, digest_lists
 from newsletter.extensions import db
+from newsletter.settings import services as site_settings
 from newsletter.subscriptions.models import Membership, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
 from newsletter.validation import InvalidInput
@@ -49,6 +50,7 @@ def _check_ready(digest: Digest) -> None:
         raise InvalidInput("This digest has no items yet: add summary points first.")
     if not digest.lists:
         raise InvalidInput("Choose at least one list to send to.")
+    site_settings.require_identity()
 
 
 def _transition(

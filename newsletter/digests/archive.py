@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import render_template
 from flask_sqlalchemy.pagination import Pagination
 
 from newsletter.digests import render
@@ -17,25 +18,53 @@ PER_PAGE = 20
 
 
 def freeze(digest: Digest, now: datetime | None = None) -> None:
-    """Keep the web version of a digest as it goes out: the archive shows this copy
-    whatever happens to its sessions and points later. Links that would act on a
-    subscription lead to the public pages instead."""
+    """Keep the archive's copy of a digest as it goes out, whatever happens to its
+    sessions and points later: its content as the site shows it (no personal links,
+    no "view in your browser"), and the text part of the email."""
     now = now or utcnow()
     if digest.slug is None:
         base = slugify(f"{now:%Y-%m-%d} {digest.subject}")
         digest.slug = unique_slug(Digest, base, digest.id)
-    web = render.preview(digest)
-    digest.archived_html = web.html
-    digest.archived_text = web.text
+    context = render.digest_context(digest)
+    digest.archived_html = render_template("public/_digest_body.html", **context)
+    digest.archived_text = render.preview(digest).text.replace("\r\n", "\n")
 
 
-def page(number: int) -> Pagination:
-    query = (
+def _listed() -> sa.Select[tuple[Digest]]:
+    """The digests the archive lists, newest first."""
+    return (
         sa.select(Digest)
         .where(Digest.status == DigestStatus.SENT, Digest.archived_html.is_not(None))
         .order_by(Digest.sent_at.desc(), Digest.id.desc())
     )
-    return db.paginate(query, page=number, per_page=PER_PAGE, error_out=False)
+
+
+def page(number: int) -> Pagination:
+    return db.paginate(_listed(), page=number, per_page=PER_PAGE, error_out=False)
+
+
+def neighbours(digest: Digest) -> tuple[Digest | None, Digest | None]:
+    """(the one sent before, the one sent after) among the listed digests."""
+    if digest.sent_at is None:
+        return None, None
+    listed = _listed().subquery()
+    older_first = (listed.c.sent_at, listed.c.id)
+    mine = (digest.sent_at, digest.id)
+    older = db.session.scalar(
+        sa.select(Digest)
+        .join(listed, listed.c.id == Digest.id)
+        .where(sa.tuple_(*older_first) < sa.tuple_(*mine))
+        .order_by(listed.c.sent_at.desc(), listed.c.id.desc())
+        .limit(1)
+    )
+    newer = db.session.scalar(
+        sa.select(Digest)
+        .join(listed, listed.c.id == Digest.id)
+        .where(sa.tuple_(*older_first) > sa.tuple_(*mine))
+        .order_by(listed.c.sent_at, listed.c.id)
+        .limit(1)
+    )
+    return older, newer
 
 
 def latest(limit: int = 20) -> list[Digest]:

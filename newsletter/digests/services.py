@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -103,31 +103,50 @@ def add_points(digest: Digest, point_ids: Sequence[int]) -> int:
     return len(wanted)
 
 
-def move_item(item: DigestItem, offset: int) -> None:
-    require_editable(item.digest)
-    ordering.move(item.digest.items, item, offset)
-
-
-def remove_item(item: DigestItem) -> None:
-    digest = item.digest
+def save_items(
+    digest: Digest,
+    texts: Mapping[int, str],
+    *,
+    order: Sequence[int],
+    removed: Collection[int] = (),
+    move: tuple[int, int] | None = None,
+    reset: int | None = None,
+) -> None:
+    """Every item of a digest as the composer left them: words (the point's own words
+    when they are the same, or for ``reset``), order, removals and a move, all or
+    nothing."""
     require_editable(digest)
-    digest.items.remove(item)
-    ordering.renumber(digest.items)
+    try:
+        ordered = ordering.rearrange(digest.items, order, move)
+    except ordering.StaleForm as stale:
+        raise InvalidInput(
+            "Some items were removed on another page since this one was opened. "
+            "Copy what you typed, reload the page and make your changes again."
+        ) from stale
+    for number, item in enumerate(ordered, start=1):
+        if item.id in removed:
+            continue
+        if item.id == reset:
+            item.text_override = None
+        elif item.id in texts:
+            try:
+                item.text_override = _item_text(item, texts[item.id])
+            except InvalidInput as error:
+                raise InvalidInput(f"Item {number}: {error}", f"item-{item.id}-text") from error
+    for item in [item for item in ordered if item.id in removed]:
+        digest.items.remove(item)
+    ordering.renumber([item for item in ordered if item.id not in removed])
     db.session.flush()
 
 
-def set_item_text(item: DigestItem, text: str | None) -> None:
-    """Words for this digest only; None (or the point's own words) follows the point."""
-    require_editable(item.digest)
-    if text is not None:
-        text = " ".join(text.split())
-        if not text:
-            raise InvalidInput("An item needs some text; use Remove to drop it.", "text")
-        if len(text) > MAX_TEXT:
-            raise InvalidInput(f"An item has at most {MAX_TEXT} characters.", "text")
-        if text == item.point.text:
-            text = None
-    item.text_override = text
+def _item_text(item: DigestItem, text: str) -> str | None:
+    """Words for this digest only; the point's own words mean None (follow the point)."""
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidInput("An item needs some text; tick Remove to drop it.", "text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"An item has at most {MAX_TEXT} characters.", "text")
+    return None if text == item.point.text else text
 
 
 def delete_digest(digest: Digest) -> None:

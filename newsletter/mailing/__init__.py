@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from newsletter.mailing import headers, queue, render, transport
 from newsletter.mailing.mime import MessageTemplate
 from newsletter.mailing.render import render_email
+from newsletter.settings import services as site_settings
 
 
 def init_app(app: Flask) -> None:
@@ -70,7 +71,9 @@ def compiled_email(
     """The rendered, inlined and encoded message for this template and context, cached
     per application (not while templates reload in debug)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    key = (template, subject, tuple(sorted(context.items())), slot_names)
+    # The settings are part of every email (names, footer, colours): a change makes new ones.
+    site = site_settings.current()
+    key = (template, subject, tuple(sorted(context.items())), slot_names, site)
     cache: dict[Hashable, MessageTemplate] = app.extensions.setdefault(_CACHE_KEY, {})
     compiled = None if app.jinja_env.auto_reload else cache.get(key)
     if compiled is None:

@@ -7,15 +7,17 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from flask import current_app
 
 from newsletter.mailing.mime import encode_header, format_address
+from newsletter.settings import services as site_settings
 from newsletter.timeutil import utcnow
 
 
 def sender() -> tuple[str, str]:
-    """(display name, address) of MAIL_DEFAULT_SENDER."""
-    name, address = parseaddr(str(current_app.config["MAIL_DEFAULT_SENDER"]))
+    """(display name, address): the name from the settings, the address from
+    MAIL_DEFAULT_SENDER (infrastructure: SPF, DKIM and DMARC depend on its domain)."""
+    _, address = parseaddr(str(current_app.config["MAIL_DEFAULT_SENDER"]))
     if "@" not in address:
         raise RuntimeError("NEWSLETTER_MAIL_DEFAULT_SENDER must hold an email address")
-    return name, address
+    return site_settings.current().sender_name, address
 
 
 def common_headers(subject: str) -> dict[str, str]:
@@ -26,7 +28,7 @@ def common_headers(subject: str) -> dict[str, str]:
         "Subject": encode_header(subject),
         "Auto-Submitted": "auto-generated",
     }
-    reply_to = current_app.config["MAIL_REPLY_TO"]
+    reply_to = site_settings.current().reply_to
     if reply_to:
         reply_name, reply_address = parseaddr(str(reply_to))
         headers["Reply-To"] = format_address(reply_name, reply_address)
@@ -46,8 +48,8 @@ def recipient_headers(
 
 def list_id() -> str:
     """RFC 2919 ``List-Id``: one, stable, in our domain, for everything we publish."""
-    config = current_app.config
-    return f"{encode_header(config['SITE_NAME'])} <{config['LIST_ID']}>"
+    name = site_settings.current().site_name
+    return f"{encode_header(name)} <{current_app.config['LIST_ID']}>"
 
 
 def list_headers(

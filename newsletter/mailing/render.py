@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, render_template
 from premailer import Premailer
 
+from newsletter import links
 from newsletter.mailing.mime import slot
+from newsletter.settings import services as site_settings
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,21 @@ def render_email(
     values = dict(context)
     values.update({slot_name: slot(slot_name) for slot_name in slot_names})
     values.setdefault("subject", subject)
-    values.setdefault("site_name", current_app.config["SITE_NAME"])
-    values.setdefault("organisation_name", current_app.config["ORGANISATION_NAME"])
-    values.setdefault("postal_address", current_app.config["POSTAL_ADDRESS"])
+    site = site_settings.current()
+    values.setdefault("site_name", site.site_name)
+    values.setdefault("organisation_name", site.organisation_name)
+    values.setdefault("postal_address", site.postal_address)
+    values.setdefault("brand", site.palette)
+    if site.logo_version:
+        values.setdefault(
+            "logo",
+            {
+                "url": links.external_url("public.logo", version=site.logo_version),
+                "alt": site.logo_alt,
+                "width": round((site.logo_width or 1) * 40 / (site.logo_height or 1)),
+                "height": 40,
+            },
+        )
     html = render_template(f"email/{name}.html", **values)
     text = render_template(f"email/{name}.txt", **values)
     return RenderedEmail(subject=subject, html=inline_css(html), text=text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -173,27 +173,85 @@ def _point_text(text: str) -> str:
     return text
 
 
+def save_points(
+    session: DialogueSession,
+    texts: Mapping[int, str],
+    *,
+    order: Sequence[int],
+    removed: Collection[int] = (),
+    move: tuple[int, int] | None = None,
+    new: Sequence[str] = (),
+) -> None:
+    """Every point of a session as one form left them: words, order, removals, a move,
+    and new points at the end, all or nothing. A point the form names that is gone
+    refuses the whole change, so that nothing typed is lost without a word."""
+    try:
+        ordered = ordering.rearrange(session.points, order, move)
+    except ordering.StaleForm as stale:
+        raise InvalidInput(
+            "Some points were deleted on another page since this one was opened. "
+            "Copy what you typed, reload the page and make your changes again."
+        ) from stale
+    for number, point in enumerate(ordered, start=1):
+        if point.id in removed:
+            continue
+        if point.id in texts:
+            try:
+                point.text = _point_text(texts[point.id])
+            except InvalidInput as error:
+                raise InvalidInput(
+                    f"Point {number}: {error} Tick Remove to drop it.", f"point-{point.id}-text"
+                ) from error
+    for point in [point for point in ordered if point.id in removed]:
+        session.points.remove(point)
+    ordering.renumber([point for point in ordered if point.id not in removed])
+    for text in new:
+        if text.strip():
+            add_point(session, text)
+    db.session.flush()
+
+
+def find_duplicate(data: SessionData) -> DialogueSession | None:
+    """A session of the same series, number and date as ``data`` (an import of a summary
+    that is here already)."""
+    if data.number is None or data.held_on is None or not data.series_name.strip():
+        return None
+    return db.session.scalar(
+        sa.select(DialogueSession)
+        .join(Series)
+        .where(
+            sa.func.lower(Series.name) == data.series_name.strip().lower(),
+            DialogueSession.number == data.number,
+            DialogueSession.held_on == data.held_on,
+        )
+        .order_by(DialogueSession.id)
+        .limit(1)
+    )
+
+
+def update_from_import(session: DialogueSession, data: SessionData, points: Sequence[str]) -> None:
+    """Correct ``session`` with a newer import of its summary: its facts, and its points
+    in order (point n takes the n-th imported words, so digests quoting it follow;
+    extra imported points are added, points beyond the import are removed)."""
+    data.is_published = session.is_published
+    save_session(data, session)
+    current = list(session.points)
+    kept = current[: len(points)]
+    save_points(
+        session,
+        {point.id: text for point, text in zip(kept, points, strict=False)},
+        order=[point.id for point in current],
+        removed={point.id for point in current[len(points) :]},
+        new=list(points[len(current) :]),
+    )
+
+
 def add_point(session: DialogueSession, text: str) -> SummaryPoint:
     position = max((point.position for point in session.points), default=0) + 1
     point = SummaryPoint(session=session, text=_point_text(text), position=position)
     db.session.add(point)
     db.session.flush()
     return point
-
-
-def update_point(point: SummaryPoint, text: str) -> None:
-    point.text = _point_text(text)
-
-
-def move_point(point: SummaryPoint, offset: int) -> None:
-    ordering.move(point.session.points, point, offset)
-
-
-def delete_point(point: SummaryPoint) -> None:
-    session = point.session
-    session.points.remove(point)
-    ordering.renumber(session.points)
-    db.session.flush()
 
 
 def rename_series(series: Series, name: str, description: str) -> None:

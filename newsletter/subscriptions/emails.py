@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from flask import current_app
 
 from newsletter import links, mailing
+from newsletter.settings import services as site_settings
 from newsletter.subscriptions.models import MailingList, Subscriber
 from newsletter.tokens import Purpose, make_token
 
@@ -34,7 +35,7 @@ def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> N
     names = _list_names(lists)
     mailing.send_email(
         "confirm",
-        subject=f"Please confirm your subscription to {current_app.config['SITE_NAME']}",
+        subject=f"Please confirm your subscription to {site_settings.current().site_name}",
         to_address=subscriber.email,
         to_name=subscriber.name,
         context={"expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]},
@@ -49,7 +50,7 @@ def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> N
 def send_already_subscribed(subscriber: Subscriber) -> None:
     mailing.send_email(
         "already_subscribed",
-        subject=f"You are already subscribed to {current_app.config['SITE_NAME']}",
+        subject=f"You are already subscribed to {site_settings.current().site_name}",
         to_address=subscriber.email,
         to_name=subscriber.name,
         slots={
@@ -65,7 +66,7 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
     names = _list_names(lists)
     mailing.send_email(
         "welcome",
-        subject=f"Welcome to {current_app.config['SITE_NAME']}",
+        subject=f"Welcome to {site_settings.current().site_name}",
         to_address=subscriber.email,
         to_name=subscriber.name,
         context={"archive_url": links.external_url("public.archive_index")},

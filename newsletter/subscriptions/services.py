@@ -7,7 +7,6 @@ answers are the same for every state (no enumeration).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from flask import current_app
 from newsletter.database import insert_or_ignore
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
+from newsletter.settings import services as site_settings
 from newsletter.subscriptions.emails import (
     send_already_subscribed,
     send_confirmation,
@@ -76,9 +76,9 @@ class LinkNoLongerValid(Exception):
 
 
 def current_consent() -> tuple[str, str]:
-    """(version, text) of the configured consent wording; the version is its hash."""
-    text = str(current_app.config["CONSENT_TEXT"]).strip()
-    return hashlib.sha256(text.encode()).hexdigest()[:16], text
+    """(version, text) of the consent wording in force; the version is its hash."""
+    text = site_settings.current().consent_text
+    return site_settings.consent_version(text), text
 
 
 def _consent_version(shown: str) -> str:
@@ -86,10 +86,7 @@ def _consent_version(shown: str) -> str:
     earlier recorded one; anything else means the form was not ours or is stale."""
     version, text = current_consent()
     if shown == version:
-        if db.session.get(ConsentText, version) is None:
-            insert_or_ignore(
-                ConsentText, {"version": version, "text": text, "created_at": utcnow()}
-            )
+        site_settings.record_consent_text(text)
         return version
     if shown and db.session.get(ConsentText, shown) is not None:
         return shown

@@ -26,6 +26,18 @@ _MESSAGES = {
     500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
 }
 
+# Page titles: words for people, not HTTP's reason phrases ("Bad Request").
+_TITLES = {
+    400: "This request could not be used",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not available this way",
+    413: "Too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
 _CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
     "script-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
@@ -35,7 +47,7 @@ _CSP = (
 
 def init_app(app: Flask) -> None:
     from newsletter.mailing.transport import uses_outbox
-    from newsletter.web import outbox, public, staff
+    from newsletter.web import filters, outbox, public, staff
 
     if app.config["PROXY_FIX_X_FOR"]:
         count = int(app.config["PROXY_FIX_X_FOR"])
@@ -56,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(InternalServerError, _server_error)
     app.after_request(_security_headers)
     app.context_processor(_site_context)
+    filters.init_app(app)
 
 
 def _init_login(app: Flask) -> None:
@@ -80,10 +93,14 @@ def _healthz() -> Response:
 
 
 def _site_context() -> dict[str, object]:
+    from newsletter.settings import services as site_settings
+
+    site = site_settings.current()
     return {
         "outbox_enabled": "outbox" in current_app.blueprints,
-        "site_name": current_app.config["SITE_NAME"],
-        "organisation_name": current_app.config["ORGANISATION_NAME"],
+        "site": site,
+        "site_name": site.site_name,
+        "organisation_name": site.organisation_name,
     }
 
 
@@ -108,13 +125,16 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
         response = jsonify(error=message)
         response.status_code = code
         return response
-    return render_template("error.html", code=code, title=error.name, message=message), code
+    # A refusal class of ours names itself ("This link does not work"); werkzeug's don't.
+    own_name = type(error).__module__.startswith("newsletter.")
+    title = error.name if own_name else _TITLES.get(code, error.name)
+    return render_template("error.html", code=code, title=title, message=message), code
 
 
-def _server_error(error: InternalServerError) -> tuple[str, int]:
+def _server_error(_error: InternalServerError) -> tuple[str, int]:
     """A fault of ours: the transaction is rolled back and the page says nothing internal."""
     db.session.rollback()
-    return render_template("error.html", code=500, title=error.name, message=_MESSAGES[500]), 500
+    return render_template("error.html", code=500, title=_TITLES[500], message=_MESSAGES[500]), 500
 
 
 def _security_headers(response: Response) -> Response:

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.mailing import outbox
 from newsletter.web.framing import sandboxed_html
+from newsletter.words import plural
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -74,8 +75,17 @@ def message_raw(key: str) -> Response:
     return Response(found.raw, mimetype="text/plain")
 
 
-@bp.post("/clear")
-def clear() -> WerkzeugResponse:
+@bp.route("/clear", methods=["GET", "POST"])
+def clear() -> WerkzeugResponse | str:
+    if request.method == "GET":
+        return render_template(
+            "staff/confirm.html",
+            question="Empty the outbox?",
+            detail="Every message in it is deleted, with the links in them. This cannot be undone.",
+            button="Empty the outbox",
+            action=url_for("outbox.clear"),
+            back=url_for("outbox.index"),
+        )
     count = outbox.clear(_path())
-    flash(f"Removed {count} message(s) from the outbox.", "success")
+    flash(f"Removed {plural(count, 'message')} from the outbox.", "success")
     return redirect(url_for("outbox.index"))

@@ -38,6 +38,8 @@ def _env(app, **extra: str) -> dict[str, str]:
             "NEWSLETTER_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
             "NEWSLETTER_BASE_URL": config["BASE_URL"],
             "NEWSLETTER_SITE_NAME": config["SITE_NAME"],
+            "NEWSLETTER_ORGANISATION_NAME": config["ORGANISATION_NAME"],
+            "NEWSLETTER_POSTAL_ADDRESS": config["POSTAL_ADDRESS"],
             "NEWSLETTER_MAIL_SERVER": config["MAIL_SERVER"],
             "NEWSLETTER_MAIL_PORT": str(config["MAIL_PORT"]),
             "NEWSLETTER_MAIL_DEFAULT_SENDER": config["MAIL_DEFAULT_SENDER"],

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from feedgen.feed import FeedGenerator
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, render_template, request
+from markupsafe import Markup
 
 from newsletter import links
 from newsletter.digests import archive
 from newsletter.sessions import services as sessions
-from newsletter.timeutil import utcnow
+from newsletter.settings import services as site_settings
 from newsletter.web.public import bp
 
-# The web version is the email itself: its styles are inline; nothing else may run.
-_WEB_VERSION_CSP = (
-    "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-)
+# An empty feed's <updated>: a fixed moment, so that it does not change on every request.
+EMPTY_FEED_UPDATED = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @bp.get("/archive")
@@ -25,28 +25,36 @@ def archive_index() -> str:
 
 
 @bp.get("/archive/<slug>")
-def archive_digest(slug: str) -> Response:
+def archive_digest(slug: str) -> str:
+    """A digest as part of the site: the copy frozen when it was sent, between the
+    digests before and after it, with an invitation to subscribe."""
     digest = archive.by_slug(slug)
     if digest is None or digest.archived_html is None:
         abort(404, "There is no sent digest at this address.")
-    response = Response(digest.archived_html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = _WEB_VERSION_CSP
-    return response
+    older, newer = archive.neighbours(digest)
+    return render_template(
+        "public/digest.html",
+        digest=digest,
+        body=Markup(digest.archived_html),  # noqa: S704 - our own render, frozen at send
+        older=older,
+        newer=newer,
+    )
 
 
 @bp.get("/archive/feed.xml")
 def archive_feed() -> Response:
-    config = current_app.config
+    site = site_settings.current()
     digests = archive.latest()
+    publisher = site.organisation_name or site.site_name
     feed = FeedGenerator()
     feed.id(links.external_url("public.archive_index"))
-    feed.title(config["SITE_NAME"])
-    feed.subtitle(f"Digests of {config['ORGANISATION_NAME'] or config['SITE_NAME']}")
-    feed.author({"name": config["ORGANISATION_NAME"] or config["SITE_NAME"]})
+    feed.title(site.site_name)
+    feed.subtitle(f"Digests of {publisher}")
+    feed.author({"name": publisher})
     feed.link(href=links.external_url("public.archive_index"), rel="alternate")
     feed.link(href=links.external_url("public.archive_feed"), rel="self")
     feed.language("en")
-    feed.updated(digests[0].sent_at if digests else utcnow())
+    feed.updated(max((d.sent_at for d in digests if d.sent_at), default=EMPTY_FEED_UPDATED))
     for digest in reversed(digests):  # feedgen prepends: newest ends up first
         entry = feed.add_entry()
         entry.id(f"urn:uuid:{digest.public_id}")
@@ -56,7 +64,7 @@ def archive_feed() -> Response:
         entry.updated(digest.sent_at)
         if digest.preheader:
             entry.summary(digest.preheader)
-        entry.content(digest.archived_text or "", type="text")
+        entry.content(digest.archived_html or "", type="html")
     return Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from newsletter.database import commit_with_retry
@@ -21,16 +22,20 @@ from newsletter.web.requests import origin
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
+class BadLink(BadRequest):
+    name = "This link does not work"
+    description = (
+        "This link is damaged or is not one of ours. Please use the link from "
+        "one of our emails as it was sent."
+    )
+
+
 def _subscriber(purpose: Purpose, token: str) -> Subscriber | None:
     """The subscriber a signed link names (None once erased); 400 for a forged link."""
     try:
         public_id = read_token(purpose, token)
-    except BadToken:
-        abort(
-            400,
-            "This link is damaged or is not one of ours. Please use the link from "
-            "one of our emails as it was sent.",
-        )
+    except BadToken as error:
+        raise BadLink from error
     return services.subscriber_by_public_id(public_id)
 
 

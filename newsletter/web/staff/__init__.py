@@ -46,4 +46,5 @@ from newsletter.web.staff import (  # noqa: E402,F401 - registers the views
     people,
     sending,
     sessions,
+    settings,
 )

@@ -12,10 +12,13 @@ from newsletter.digests.models import Digest, DigestItem
 from newsletter.extensions import db
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import lists as list_service
+from newsletter.validation import InvalidInput
 from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
+from newsletter.web.rows import RowEdit, RowsForm, read_rows, row_id_of
 from newsletter.web.staff import bp
-from newsletter.web.staff.forms import ButtonForm, DigestForm, ItemTextForm, NewDigestForm
+from newsletter.web.staff.forms import ButtonForm, DigestForm, NewDigestForm
+from newsletter.words import plural
 
 
 def _back(digest_id: int, anchor: str | None = None) -> WerkzeugResponse:
@@ -44,84 +47,94 @@ def digests_new() -> WerkzeugResponse | tuple[str, int]:
 
 @bp.route("/digests/<int:digest_id>", methods=["GET", "POST"])
 def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """The whole composer is one form with one Save: texts, lists, items (words, order,
+    removal) and the points to add all leave together, so nothing typed is lost."""
     digest = db.get_or_404(Digest, digest_id)
     form = DigestForm()
     form.lists.set_lists(list_service.all_lists())
-    if request.method == "GET":
+    rows = RowsForm([RowEdit(item.id, item.text) for item in digest.items])
+    ticked: list[int] = []
+    if request.method == "POST":
+        rows = read_rows("item")
+        ticked = _ticked_points()
+        if form.validate_on_submit():
+            with saving(form) as attempt:
+                added = _save_composer(digest, form, rows, ticked)
+            if attempt.ok:
+                return _saved_digest(digest, rows, added)
+    else:
         form.subject.data = digest.subject
         form.preheader.data = digest.preheader
         form.intro.data = digest.intro
         form.outro.data = digest.outro
         form.lists.data = [lst.slug for lst in digest.lists]
-    elif form.validate_on_submit():
-        with saving(form) as attempt:
-            digests.update_digest(
-                digest,
-                subject=form.subject.data or "",
-                preheader=form.preheader.data or "",
-                intro=form.intro.data or "",
-                outro=form.outro.data or "",
-                list_slugs=form.lists.data or [],
-            )
-        if attempt.ok:
-            flash("Digest saved.", "success")
-            return _back(digest.id)
     status = 400 if form.is_submitted() else 200
+    items = {item.id: item for item in digest.items}
     return render_template(
         "staff/digests/edit.html",
         digest=digest,
         form=form,
-        item_form=ItemTextForm(formdata=None),
-        button=ButtonForm(),
+        rows=[_shown(row, items.get(row.id)) for row in rows.rows],
         sessions=sessions.all_sessions(),
         chosen={item.point_id for item in digest.items},
+        ticked=set(ticked),
     ), status
 
 
-@bp.post("/digests/<int:digest_id>/points")
-def digests_add_points(digest_id: int) -> WerkzeugResponse:
-    digest = db.get_or_404(Digest, digest_id)
+def _ticked_points() -> list[int]:
     raw = request.form.getlist("point_ids")
-    if not raw:
-        flash("Tick the points to add first.", "error")
-        return _back(digest.id, "add-points")
     if not all(value.isdigit() for value in raw):
         abort(400, "The chosen points were not understood.")
-    with saving() as attempt:
-        added = digests.add_points(digest, [int(value) for value in raw])
-    if attempt.ok:
-        flash(f"Added {added} point(s).", "success")
-    return _back(digest.id, "items")
+    return [int(value) for value in raw]
 
 
-def _item_action(item_id: int, action: str) -> WerkzeugResponse:
-    item = db.get_or_404(DigestItem, item_id)
-    digest_id = item.digest_id
-    with saving():
-        if action == "move":
-            digests.move_item(item, -1 if request.form.get("direction") == "up" else 1)
-        elif action == "remove":
-            digests.remove_item(item)
-        else:
-            form = ItemTextForm()
-            text = None if request.form.get("reset") else (form.text.data or "")
-            digests.set_item_text(item, text)
-    return _back(digest_id, "items")
+def _save_composer(digest: Digest, form: DigestForm, rows: RowsForm, ticked: list[int]) -> int:
+    digests.update_digest(
+        digest,
+        subject=form.subject.data or "",
+        preheader=form.preheader.data or "",
+        intro=form.intro.data or "",
+        outro=form.outro.data or "",
+        list_slugs=form.lists.data or [],
+    )
+    try:
+        digests.save_items(
+            digest,
+            rows.texts(),
+            order=rows.order(),
+            removed=rows.removed(),
+            move=rows.move,
+            reset=request.form.get("reset", type=int),
+        )
+    except InvalidInput as error:
+        if not rows.mark(row_id_of(error.field), str(error)):
+            raise
+        raise InvalidInput(str(error)) from error
+    return digests.add_points(digest, ticked) if ticked else 0
 
 
-@bp.post("/digest-items/<int:item_id>/move")
-def digest_items_move(item_id: int) -> WerkzeugResponse:
-    return _item_action(item_id, "move")
+def _saved_digest(digest: Digest, rows: RowsForm, added: int) -> WerkzeugResponse:
+    message = "Digest saved."
+    if added:
+        message += f" Added {plural(added, 'point')}."
+    if rows.removed():
+        message += f" Removed {plural(len(rows.removed()), 'item')}."
+    flash(message, "success")
+    anchor = f"item-{rows.move[0]}" if rows.move else ("items" if added else None)
+    return _back(digest.id, anchor)
 
 
-@bp.post("/digest-items/<int:item_id>/remove")
-def digest_items_remove(item_id: int) -> WerkzeugResponse:
-    return _item_action(item_id, "remove")
-
-
-@bp.post("/digest-items/<int:item_id>")
-def digest_items_text(item_id: int) -> WerkzeugResponse:
-    return _item_action(item_id, "text")
+def _shown(row: RowEdit, item: DigestItem | None) -> dict[str, object]:
+    """A row of the items list: what was typed, and where its point comes from."""
+    session = item.point.session if item else None
+    return {
+        "id": row.id,
+        "text": row.text,
+        "remove": row.remove,
+        "error": row.error,
+        "edited": item is not None and item.text_override is not None,
+        "source": f"{session.heading} — {session.title}" if session else "",
+    }
 
 
 @bp.get("/digests/<int:digest_id>/preview")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -110,10 +111,6 @@ class ImportTextForm(FlaskForm):
     )
 
 
-class PointForm(FlaskForm):
-    text = TextAreaField("Point", validators=[DataRequired()], render_kw={"rows": 3})
-
-
 class DigestForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
     preheader = StringField(
@@ -130,5 +127,64 @@ class NewDigestForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
 
 
-class ItemTextForm(FlaskForm):
-    text = TextAreaField("Text in this digest", render_kw={"rows": 3})
+class StaffPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password (at least 12 characters)",
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SettingsForm(FlaskForm):
+    site_name = StringField(
+        "Site name",
+        description="In every page's header, in email subjects and in List-Id.",
+        validators=[DataRequired(), Length(max=100)],
+    )
+    organisation_name = StringField(
+        "Organisation",
+        description="Who publishes; named in every email's footer. Required before the first send.",
+        validators=[Length(max=200)],
+    )
+    postal_address = TextAreaField(
+        "Postal address",
+        description="Anti-spam laws ask every email to give one. Required before the first send.",
+        validators=[Length(max=500)],
+        render_kw={"rows": 3},
+    )
+    sender_name = StringField(
+        "Sender's name",
+        description="The name inboxes show as the sender; the address stays the configured one.",
+        validators=[Length(max=100)],
+    )
+    reply_to = StringField(
+        "Replies go to",
+        description="An address for replies (optional).",
+        validators=[Length(max=254)],
+        render_kw={"type": "email", "autocomplete": "email"},
+    )
+    consent_text = TextAreaField(
+        "Consent statement on the subscribe form",
+        description="Each wording is kept, and every subscriber's evidence names the one they saw.",
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 4},
+    )
+    brand_colour = StringField(
+        "Brand colour",
+        description="The header and main buttons; text on it is chosen to stay readable.",
+        validators=[DataRequired(), Length(max=7)],
+        render_kw={"type": "color"},
+    )
+    time_zone = SelectField(
+        "Time zone", description="Times of scheduled sends are entered and shown in it.", choices=[]
+    )
+    logo = FileField(
+        "Logo (PNG, JPEG or GIF, at most 512 KB)",
+        render_kw={"accept": "image/png,image/jpeg,image/gif"},
+    )
+    logo_alt = StringField(
+        "The logo in words (alt text)",
+        description="Read out instead of the logo, and shown when images are off.",
+        validators=[Length(max=200)],
+    )
+    remove_logo = BooleanField("Remove the logo")

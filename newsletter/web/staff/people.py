@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,7 +11,7 @@ from newsletter.auth.models import Role, StaffUser
 from newsletter.extensions import db
 from newsletter.web.formtools import saving
 from newsletter.web.staff import admin_only, bp
-from newsletter.web.staff.forms import StaffEditForm, StaffForm
+from newsletter.web.staff.forms import StaffEditForm, StaffForm, StaffPasswordForm
 
 
 @bp.route("/people", methods=["GET", "POST"])
@@ -50,4 +50,26 @@ def person(user_id: int) -> str | Response | tuple[str, int]:
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("staff.people"))
     status = 400 if form.is_submitted() else 200
-    return render_template("staff/person.html", form=form, user=user), status
+    return render_template(
+        "staff/person.html", form=form, user=user, password_form=StaffPasswordForm(formdata=None)
+    ), status
+
+
+@bp.post("/people/<int:user_id>/password")
+@admin_only
+def person_password(user_id: int) -> str | Response | tuple[str, int]:
+    """An admin sets a new password for someone who lost theirs; their sessions end."""
+    user = db.get_or_404(StaffUser, user_id)
+    password_form = StaffPasswordForm()
+    if user.id == current_user.id:
+        abort(400, "Change your own password on your account page.")
+    if password_form.validate_on_submit():
+        with saving(password_form) as attempt:
+            auth.set_password(user, password_form.password.data or "")
+        if attempt.ok:
+            flash(f"New password set for {user.email}; tell it to them.", "success")
+            return redirect(url_for("staff.person", user_id=user.id))
+    form = StaffEditForm(formdata=None, role=user.role.value, active=user.is_active)
+    return render_template(
+        "staff/person.html", form=form, user=user, password_form=password_form
+    ), 400

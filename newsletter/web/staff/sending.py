@@ -13,9 +13,12 @@ from newsletter.delivery import execution, figures, sends
 from newsletter.delivery.models import DeliveryStatus
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
+from newsletter.settings import services as site_settings
+from newsletter.web.filters import moment
 from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm
+from newsletter.words import plural
 
 
 def _to_progress(digest_id: int) -> Response:
@@ -42,23 +45,26 @@ def digests_send(digest_id: int) -> Response:
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
-    flash(f"Sending to {size} subscriber(s).", "success")
+    flash(f"Sending to {plural(size, 'subscriber')}.", "success")
     return _to_progress(digest_id)
 
 
 @bp.post("/digests/<int:digest_id>/schedule")
 def digests_schedule(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
+    zone = site_settings.current().zone
     try:
-        when = datetime.fromisoformat(request.form.get("when", "")).replace(tzinfo=UTC)
+        when = datetime.fromisoformat(request.form.get("when", ""))
     except ValueError:
-        flash("Give a date and a time (UTC).", "error")
+        flash(f"Give a date and a time ({zone.key}).", "error")
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
+    if when.tzinfo is None:  # entered in the site's time zone; stored in UTC
+        when = when.replace(tzinfo=zone)
     with saving() as attempt:
-        sends.schedule(digest, when)
+        sends.schedule(digest, when.astimezone(UTC))
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    flash(f"Scheduled for {when:%Y-%m-%d %H:%M} UTC.", "success")
+    flash(f"Scheduled for {moment(when)} ({zone.key}).", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest_id))
 
 
@@ -68,6 +74,19 @@ _ACTIONS: dict[str, tuple[Callable[[Digest], object], str]] = {
     "cancel": (sends.cancel, "Cancelled: nobody else will get it."),
     "unschedule": (sends.unschedule, "No longer scheduled: back to draft."),
 }
+
+
+@bp.get("/digests/<int:digest_id>/cancel")
+def digests_cancel_confirm(digest_id: int) -> str:
+    digest = db.get_or_404(Digest, digest_id)
+    return render_template(
+        "staff/confirm.html",
+        question=f"Cancel sending “{digest.subject}”?",
+        detail="Nobody who has not had it yet will get it. A cancelled send cannot be resumed.",
+        button="Cancel the send",
+        action=url_for("staff.digests_control", digest_id=digest.id, action="cancel"),
+        back=url_for("staff.digests_progress", digest_id=digest.id),
+    )
 
 
 @bp.post("/digests/<int:digest_id>/<any(pause, resume, cancel, unschedule):action>")

@@ -10,17 +10,18 @@ from newsletter.digests import services as digests
 from newsletter.extensions import db
 from newsletter.sessions import services
 from newsletter.sessions.importer import SummaryNotReadable, parse_summary
-from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
+from newsletter.sessions.models import DialogueSession, Series
 from newsletter.validation import InvalidInput
 from newsletter.web.formtools import saving
+from newsletter.web.rows import RowEdit, RowsForm, read_rows, row_id_of
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import (
     ButtonForm,
     ImportedSessionForm,
     ImportTextForm,
-    PointForm,
     SessionForm,
 )
+from newsletter.words import plural
 
 _LIST_FIELDS = ("supporters", "partners", "participant_countries", "notable_attendees")
 
@@ -98,51 +99,91 @@ def sessions_import() -> tuple[str, int]:
         except SummaryNotReadable as error:
             form.text.errors.append(str(error))
         else:
+            data = services.SessionData.from_parsed(parsed)
             draft = ImportedSessionForm(formdata=None)
-            _fill(draft, services.SessionData.from_parsed(parsed))
+            _fill(draft, data)
             draft.points.data = "\n\n".join(parsed.points)
-            return render_template(
+            return _render_form(
                 "staff/sessions/import_review.html",
-                form=draft,
+                draft,
                 warnings=parsed.warnings,
                 found=len(parsed.points),
-                series_names=[series.name for series in services.all_series()],
-            ), 200
+                duplicate=services.find_duplicate(data),
+            )
     status = 400 if form.is_submitted() else 200
     return render_template("staff/sessions/import.html", form=form), status
 
 
 @bp.post("/sessions/import/save")
 def sessions_import_save() -> Response | tuple[str, int]:
+    """Save the checked import; one that matches a session already here is saved only
+    when staff chose: update that session, or keep both."""
     form = ImportedSessionForm()
-    if form.validate_on_submit():
+    data = _data(form)
+    update = request.form.get("update", type=int)
+    duplicate = services.find_duplicate(data)
+    if form.validate_on_submit() and (duplicate is None or update or request.form.get("as_new")):
+        target = db.get_or_404(DialogueSession, update) if update else None
+        points = _paragraphs(form.points.data)
         with saving(form) as attempt:
-            session = services.create_session(_data(form), _paragraphs(form.points.data))
+            if target is not None:
+                services.update_from_import(target, data, points)
+                session = target
+            else:
+                session = services.create_session(data, points)
         if attempt.ok:
-            flash(f"Imported the session with {len(session.points)} points.", "success")
+            done = "Updated" if target is not None else "Imported"
+            flash(f"{done} the session with {plural(len(session.points), 'point')}.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
-    return _render_form("staff/sessions/import_review.html", form, warnings=[], found=None)
+    return _render_form(
+        "staff/sessions/import_review.html", form, warnings=[], found=None, duplicate=duplicate
+    )
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
 def sessions_edit(session_id: int) -> Response | tuple[str, int]:
+    """The session and all its points in one form with one Save: nothing typed is lost
+    by saving (or moving) another part of the page."""
     session = db.get_or_404(DialogueSession, session_id)
     form = SessionForm()
-    if request.method == "GET":
+    rows = RowsForm([RowEdit(point.id, point.text) for point in session.points])
+    new_point = ""
+    if request.method == "POST":
+        rows = read_rows("point")
+        new_point = request.form.get("new_point", "")
+        if form.validate_on_submit():
+            with saving(form) as attempt:
+                try:
+                    services.save_session(_data(form), session)
+                    services.save_points(
+                        session,
+                        rows.texts(),
+                        order=rows.order(),
+                        removed=rows.removed(),
+                        move=rows.move,
+                        new=_paragraphs(new_point),
+                    )
+                except InvalidInput as error:
+                    if not rows.mark(row_id_of(error.field), str(error)):
+                        raise
+                    raise InvalidInput(str(error)) from error
+            if attempt.ok:
+                return _saved_session(session, rows)
+    else:
         _fill(form, services.SessionData.from_session(session))
-    elif form.validate_on_submit():
-        with saving(form) as attempt:
-            services.save_session(_data(form), session)
-        if attempt.ok:
-            flash("Session saved.", "success")
-            return redirect(url_for("staff.sessions_edit", session_id=session.id))
     return _render_form(
-        "staff/sessions/edit.html",
-        form,
-        session=session,
-        point_form=PointForm(formdata=None),
-        button=ButtonForm(),
+        "staff/sessions/edit.html", form, session=session, rows=rows.rows, new_point=new_point
     )
+
+
+def _saved_session(session: DialogueSession, rows: RowsForm) -> Response:
+    removed = len(rows.removed())
+    message = "Saved the session and its points."
+    if removed:
+        message += f" Removed {plural(removed, 'point')}."
+    flash(message, "success")
+    anchor = f"point-{rows.move[0]}" if rows.move else None
+    return redirect(url_for("staff.sessions_edit", session_id=session.id, _anchor=anchor))
 
 
 @bp.route("/sessions/<int:session_id>/delete", methods=["GET", "POST"])
@@ -165,58 +206,6 @@ def sessions_digest(session_id: int) -> Response:
     db.session.commit()
     flash("A draft digest with every point of the session is ready.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest.id))
-
-
-# -- points ----------------------------------------------------------------------------
-
-
-def _to_point(point: SummaryPoint) -> Response:
-    return redirect(
-        url_for("staff.sessions_edit", session_id=point.session_id, _anchor=f"point-{point.id}")
-    )
-
-
-@bp.post("/sessions/<int:session_id>/points")
-def points_add(session_id: int) -> Response:
-    session = db.get_or_404(DialogueSession, session_id)
-    form = PointForm()
-    if not form.validate_on_submit():
-        flash("A summary point needs some text.", "error")
-    else:
-        with saving():
-            services.add_point(session, form.text.data or "")
-    return redirect(url_for("staff.sessions_edit", session_id=session.id, _anchor="points"))
-
-
-@bp.post("/points/<int:point_id>")
-def points_edit(point_id: int) -> Response:
-    point = db.get_or_404(SummaryPoint, point_id)
-    form = PointForm()
-    with saving() as attempt:
-        if not form.validate_on_submit():
-            raise InvalidInput("A summary point needs some text.")
-        services.update_point(point, form.text.data or "")
-    if attempt.ok:
-        flash("Point saved.", "success")
-    return _to_point(point)
-
-
-@bp.post("/points/<int:point_id>/move")
-def points_move(point_id: int) -> Response:
-    point = db.get_or_404(SummaryPoint, point_id)
-    services.move_point(point, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
-    return _to_point(point)
-
-
-@bp.post("/points/<int:point_id>/delete")
-def points_delete(point_id: int) -> Response:
-    point = db.get_or_404(SummaryPoint, point_id)
-    session_id = point.session_id
-    services.delete_point(point)
-    db.session.commit()
-    flash("Point deleted.", "success")
-    return redirect(url_for("staff.sessions_edit", session_id=session_id, _anchor="points"))
 
 
 # -- series ----------------------------------------------------------------------------
@@ -242,8 +231,17 @@ def series_edit(series_id: int) -> Response:
 
 
 @bp.post("/series/<int:series_id>/delete")
-def series_delete(series_id: int) -> Response:
+def series_delete(series_id: int) -> Response | str:
     found = db.get_or_404(Series, series_id)
+    if not request.form.get("confirmed"):
+        return render_template(
+            "staff/confirm.html",
+            question=f"Delete the series “{found.name}”?",
+            detail="It has no sessions. This cannot be undone.",
+            button="Delete the series",
+            action=url_for("staff.series_delete", series_id=found.id),
+            back=url_for("staff.series"),
+        )
     with saving() as attempt:
         services.delete_series(found)
     if attempt.ok:
