@@ -115,6 +115,8 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
         code == TOO_MANY_REQUESTS
     ):  # Flask-Limiter describes the limit itself; say what to do instead
         message = _MESSAGES[TOO_MANY_REQUESTS]
+    elif type(error).__module__.startswith("newsletter."):
+        message = error.description or _MESSAGES.get(code, error.name)  # our own refusal
     else:
         # Our own aborts carry a description written for the reader; werkzeug's defaults
         # are replaced by plainer words.

@@ -36,44 +36,50 @@ def _new_digest(client, subject: str = "June digest") -> int:
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
+def _composer(client, digest_id: int, **changes) -> object:
+    """Post the composer as the page would send it, with ``changes``."""
+    page = client.get(f"/staff/digests/{digest_id}").get_data(as_text=True)
+    values = form_values(page, having="subject")
+    values.update(changes)
+    return client.post(f"/staff/digests/{digest_id}", data=values)
+
+
+def _item_ids(app, digest_id: int) -> list[int]:
+    with app.app_context():
+        return [item.id for item in db.session.get(Digest, digest_id).items]
+
+
 def test_compose_from_two_sessions(app, client, editor, two_sessions, make_list):
+    """The composer is one form: adding, moving, rewording and removing items all go
+    through its one Save (with the texts and lists typed beside them)."""
     make_list("events", "Event invitations")
     digest_id = _new_digest(client)
     page = client.get(f"/staff/digests/{digest_id}").get_data(as_text=True)
     assert "Regional Connectivity &amp; Trade" in page
-    token = form_values(page, having="subject")["csrf_token"]
+    # The picker names each session by title, series, number, date and size.
+    assert "HAS Track 2 Dialogue Series · Session 3 · 14 September 2020 · 3 points" in page
 
     first = two_sessions["first_points"]
     second = two_sessions["second_points"]
     picked = [first[0], first[1], second[0]]
-    response = client.post(
-        f"/staff/digests/{digest_id}/points",
-        data={"csrf_token": token, "point_ids": [str(p) for p in picked]},
-    )
+    response = _composer(client, digest_id, point_ids=[str(p) for p in picked], add="1")
     assert response.status_code == 302
     assert [item[0] for item in _digest(app, digest_id)["items"]] == picked
+    followed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Added 3 points." in followed
 
     # Adding a point twice keeps one item.
-    client.post(
-        f"/staff/digests/{digest_id}/points",
-        data={"csrf_token": token, "point_ids": [str(first[0])]},
-    )
+    _composer(client, digest_id, point_ids=[str(first[0])], add="1")
     assert len(_digest(app, digest_id)["items"]) == 3
 
-    with app.app_context():
-        item_ids = [item.id for item in db.session.get(Digest, digest_id).items]
-    client.post(
-        f"/staff/digest-items/{item_ids[2]}/move", data={"csrf_token": token, "direction": "up"}
-    )
-    client.post(
-        f"/staff/digest-items/{item_ids[0]}/move", data={"csrf_token": token, "direction": "down"}
-    )
+    item_ids = _item_ids(app, digest_id)
+    _composer(client, digest_id, move=f"{item_ids[2]}:up")
+    _composer(client, digest_id, move=f"{item_ids[0]}:down")
     assert [item[0] for item in _digest(app, digest_id)["items"]] == [second[0], first[0], first[1]]
 
     # Edit an item's words for this digest; the point keeps its own.
-    client.post(
-        f"/staff/digest-items/{item_ids[0]}",
-        data={"csrf_token": token, "text": "Broad consensus on peace, in short."},
+    _composer(
+        client, digest_id, **{f"item-{item_ids[0]}-text": "Broad consensus on peace, in short."}
     )
     items = _digest(app, digest_id)["items"]
     assert items[1] == (
@@ -83,28 +89,62 @@ def test_compose_from_two_sessions(app, client, editor, two_sessions, make_list)
     )
     with app.app_context():
         assert db.session.get(SummaryPoint, first[0]).text.startswith("In Afghanistan there is")
-    client.post(f"/staff/digest-items/{item_ids[0]}", data={"csrf_token": token, "reset": "1"})
+    _composer(client, digest_id, reset=str(item_ids[0]))
     assert _digest(app, digest_id)["items"][1][2] is None
 
-    client.post(f"/staff/digest-items/{item_ids[1]}/remove", data={"csrf_token": token})
+    _composer(client, digest_id, **{f"item-{item_ids[1]}-remove": "y"})
     assert [item[0] for item in _digest(app, digest_id)["items"]] == [second[0], first[0]]
 
-    values = form_values(
-        client.get(f"/staff/digests/{digest_id}").get_data(as_text=True), having="subject"
+    saved = _composer(
+        client,
+        digest_id,
+        subject="Digest: June",
+        preheader="Two sessions",
+        intro="Dear **all**",
+        lists=["digest", "events"],
     )
-    values.update(
-        {
-            "subject": "Digest: June",
-            "preheader": "Two sessions",
-            "intro": "Dear **all**",
-            "lists": ["digest", "events"],
-        }
-    )
-    assert client.post(f"/staff/digests/{digest_id}", data=values).status_code == 302
+    assert saved.status_code == 302
     saved = _digest(app, digest_id)
     assert saved["subject"] == "Digest: June"
     assert saved["lists"] == ["digest", "events"]
     assert saved["intro"] == "Dear **all**"
+
+
+def test_moving_an_item_keeps_the_words_typed_elsewhere(app, client, editor, two_sessions):
+    """The lost edit: rewording item 1, then moving item 2, saves both."""
+    digest_id = _new_digest(client)
+    first = two_sessions["first_points"]
+    _composer(client, digest_id, point_ids=[str(first[0]), str(first[1])], add="1")
+    item_ids = _item_ids(app, digest_id)
+    _composer(
+        client,
+        digest_id,
+        subject="Typed, then moved",
+        move=f"{item_ids[1]}:up",
+        **{f"item-{item_ids[0]}-text": "My new words."},
+    )
+    saved = _digest(app, digest_id)
+    assert saved["subject"] == "Typed, then moved"
+    assert [item[1] for item in saved["items"]][1] == "My new words."
+
+
+def test_an_emptied_item_is_refused_and_nothing_typed_is_lost(app, client, editor, two_sessions):
+    digest_id = _new_digest(client)
+    first = two_sessions["first_points"]
+    _composer(client, digest_id, point_ids=[str(first[0]), str(first[1])], add="1")
+    item_ids = _item_ids(app, digest_id)
+    refused = _composer(
+        client,
+        digest_id,
+        subject="Kept subject",
+        **{f"item-{item_ids[0]}-text": "Kept words.", f"item-{item_ids[1]}-text": "  "},
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Item 2: An item needs some text" in page
+    assert "Kept words." in page
+    assert 'value="Kept subject"' in page
+    assert _digest(app, digest_id)["subject"] == "June digest"
 
 
 @pytest.mark.parametrize(
@@ -134,30 +174,30 @@ def test_a_sent_digest_cannot_change(app, client, editor, two_sessions):
         db.session.get(Digest, digest_id).status = DigestStatus.SENT
         db.session.commit()
     page = client.get(f"/staff/digests/{digest_id}").get_data(as_text=True)
+    assert "its content can no longer change" in page
+    assert '<fieldset class="plain" disabled>' in page
+    assert "Save the digest" not in page
     token = form_values(page)["csrf_token"]
     response = client.post(
-        f"/staff/digests/{digest_id}/points",
-        follow_redirects=True,
-        data={"csrf_token": token, "point_ids": [str(two_sessions["first_points"][0])]},
+        f"/staff/digests/{digest_id}",
+        data={
+            "csrf_token": token,
+            "subject": "Changed",
+            "point_ids": [str(two_sessions["first_points"][0])],
+        },
     )
+    assert response.status_code == 400
     assert "its content can no longer change" in response.get_data(as_text=True)
     assert _digest(app, digest_id)["items"] == []
+    assert _digest(app, digest_id)["subject"] == "June digest"
 
 
 def test_unknown_point_ids_are_refused(app, client, editor, two_sessions):
     digest_id = _new_digest(client)
-    token = form_values(client.get(f"/staff/digests/{digest_id}").get_data(as_text=True))[
-        "csrf_token"
-    ]
-    missing = client.post(
-        f"/staff/digests/{digest_id}/points",
-        follow_redirects=True,
-        data={"csrf_token": token, "point_ids": ["999999"]},
-    )
+    missing = _composer(client, digest_id, point_ids=["999999"], add="1")
+    assert missing.status_code == 400
     assert "does not exist any more" in missing.get_data(as_text=True)
-    garbage = client.post(
-        f"/staff/digests/{digest_id}/points", data={"csrf_token": token, "point_ids": ["x"]}
-    )
+    garbage = _composer(client, digest_id, point_ids=["x"], add="1")
     assert garbage.status_code == 400
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(DigestItem.id))) == 0

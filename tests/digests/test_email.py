@@ -158,11 +158,15 @@ def test_archive_keeps_what_was_sent(app, client, digest_id, two_sessions):
     assert f'href="/archive/{slug}"' in listing
     web = client.get(f"/archive/{slug}")
     assert web.status_code == 200
-    assert "style-src 'unsafe-inline'" in web.headers["Content-Security-Policy"]
-    assert "script-src" not in web.headers["Content-Security-Policy"]
+    # A page of the site (its strict policy, its navigation), not the raw email.
+    assert "style-src 'self'" in web.headers["Content-Security-Policy"]
     html = web.get_data(as_text=True)
     assert "In Afghanistan there is broad consensus" in html
+    assert 'aria-label="Site"' in html
+    assert "Get the next digest by email" in html
     assert "/unsubscribe/" not in html  # no one's personal link
+    assert "View this digest in your browser" not in html
+    assert "because you subscribed" not in html
 
     # Later edits to the session do not change the archived copy.
     with app.app_context():
@@ -201,4 +205,8 @@ def test_archive_pages_and_feed(app, client, two_sessions):
     assert feed.feed.title == "Dialogue Digest"
     assert [entry.title for entry in feed.entries[:2]] == ["Digest number 22", "Digest number 21"]
     assert feed.entries[0].link.startswith("https://news.example.org/archive/")
-    assert "Trade corridors need <security> guarantees." in feed.entries[0].content[0].value
+    content = feed.entries[0].content[0]
+    assert content.type == "text/html"
+    assert "<li>Trade corridors need &lt;security&gt; guarantees.</li>" in content.value
+    assert "\r" not in feed_response.get_data(as_text=True)
+    assert "&#13;" not in feed_response.get_data(as_text=True)

@@ -30,7 +30,7 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_role("link", name="Import a summary").click()
     page.get_by_label("Summary text").fill(SAMPLE.read_text(encoding="utf-8"))
     page.get_by_role("button", name="Read the text").click()
-    page.get_by_text("15 summary point(s) found").wait_for()
+    page.get_by_text("15 summary points found").wait_for()
     assert page.get_by_label("Date").input_value() == "2020-06-08"
     page.get_by_role("button", name="Save the session and its points").click()
     page.get_by_text("Imported the session with 15 points.").wait_for()
@@ -43,9 +43,9 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_label("Session number").fill("3")
     page.get_by_label("Date").fill("2020-09-14")
     page.get_by_role("button", name="Save the session").click()
-    page.get_by_label("Point", exact=True).fill("Trade corridors need security guarantees.")
-    page.get_by_role("button", name="Add the point").click()
-    page.get_by_role("button", name="Save point 1").wait_for()
+    page.get_by_label("Add a point").fill("Trade corridors need security guarantees.")
+    page.get_by_role("button", name="Save the session and its points").click()
+    page.get_by_label("Point 1", exact=True).wait_for()
 
     # Compose from both sessions.
     page.get_by_role("link", name="Digests").click()
@@ -59,9 +59,9 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_label("Constitutional changes are not to be considered a taboo").check()
     page.get_by_label("Trade corridors need security guarantees.").check()
     page.get_by_role("button", name="Add the ticked points").click()
-    page.get_by_text("Added 3 point(s).").wait_for()
+    page.get_by_text("Added 3 points.").wait_for()
 
-    items = page.locator("ol.items textarea")
+    items = page.locator("#items ol.rows textarea")
     assert items.nth(0).input_value() == "Trade corridors need security guarantees."
     page.get_by_role("button", name="Move item 1 down").click()
     page.get_by_role("button", name="Move item 1 down").wait_for()

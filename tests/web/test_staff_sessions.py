@@ -41,7 +41,7 @@ def test_import_the_sample_then_save(app, client, editor):
     review = _import(client)
     assert review.status_code == 200
     html = review.get_data(as_text=True)
-    assert "15 summary point(s) found" in html
+    assert "15 summary points found" in html
     assert "Skipped the closing call to action" in html
     values = form_values(html)
     assert values["series_name"] == "HAS Track 2 Dialogue Series"
@@ -117,24 +117,77 @@ def test_new_session_by_hand_and_points(app, client, editor):
     assert session.narrative == "First paragraph.\n\nSecond."
     assert session.is_published is False
 
-    token = form_values(client.get(edit_url).get_data(as_text=True))["csrf_token"]
-    for text in ("First point.", "Second point.", "Third point."):
-        client.post(
-            f"/staff/sessions/{session.id}/points", data={"csrf_token": token, "text": text}
-        )
+    # Points are added, moved, reworded and removed in the session's one form.
+    _edit(client, edit_url, new_point="First point.\n\nSecond point.\n\nThird point.")
     with app.app_context():
         points = db.session.scalars(sa.select(SummaryPoint).order_by(SummaryPoint.position)).all()
         ids = [point.id for point in points]
-    client.post(f"/staff/points/{ids[2]}/move", data={"csrf_token": token, "direction": "up"})
-    client.post(f"/staff/points/{ids[0]}", data={"csrf_token": token, "text": "First,  edited."})
-    client.post(f"/staff/points/{ids[1]}/delete", data={"csrf_token": token})
+    assert _only_session(app).point_texts == ["First point.", "Second point.", "Third point."]
+    _edit(client, edit_url, move=f"{ids[2]}:up")
+    _edit(client, edit_url, **{f"point-{ids[0]}-text": "First,  edited."})
+    moved = _edit(client, edit_url, **{f"point-{ids[1]}-remove": "y"})
+    assert "Removed 1 point." in client.get(moved.headers["Location"]).get_data(as_text=True)
     assert _only_session(app).point_texts == ["First, edited.", "Third point."]
 
-    empty = client.post(
-        f"/staff/points/{ids[0]}", data={"csrf_token": token, "text": "  "}, follow_redirects=True
-    )
-    assert "A summary point needs some text." in empty.get_data(as_text=True)
+    empty = _edit(client, edit_url, title="Kept title", **{f"point-{ids[0]}-text": "  "})
+    assert empty.status_code == 400
+    page = empty.get_data(as_text=True)
+    assert "Point 1: A summary point needs some text." in page
+    assert 'value="Kept title"' in page  # what was typed is still there
     assert _only_session(app).point_texts[0] == "First, edited."
+
+
+def _edit(client, edit_url: str, **changes) -> object:
+    """Post the session's page as the browser would, with ``changes``."""
+    values = form_values(client.get(edit_url).get_data(as_text=True), having="title")
+    values.update(changes)
+    return client.post(edit_url, data=values)
+
+
+def test_editing_two_points_saves_both(app, client, editor):
+    """The lost edit of the issue: points 1 and 2 edited, one Save keeps both."""
+    client.post(
+        "/staff/sessions/import/save", data=form_values(_import(client).get_data(as_text=True))
+    )
+    session = _only_session(app)
+    with app.app_context():
+        ids = [p.id for p in db.session.get(DialogueSession, session.id).points]
+    saved = _edit(
+        client,
+        f"/staff/sessions/{session.id}",
+        **{f"point-{ids[0]}-text": "Edited one.", f"point-{ids[1]}-text": "Edited two."},
+    )
+    assert saved.status_code == 302
+    assert _only_session(app).point_texts[:2] == ["Edited one.", "Edited two."]
+
+
+def test_importing_the_same_summary_again_warns_and_updates(app, client, editor):
+    client.post(
+        "/staff/sessions/import/save", data=form_values(_import(client).get_data(as_text=True))
+    )
+    first = _only_session(app)
+    again = _import(client).get_data(as_text=True)
+    assert "This session is here already" in again
+    assert f"/staff/sessions/{first.id}" in again
+    values = form_values(again)
+    # Saving without choosing does not make a copy.
+    refused = client.post("/staff/sessions/import/save", data=values)
+    assert refused.status_code == 400
+    values["host"] = "Heart of Asia Society"
+    values["update"] = str(first.id)
+    updated = client.post("/staff/sessions/import/save", data=values)
+    assert updated.status_code == 302
+    assert "Updated the session with 15 points." in client.get(
+        updated.headers["Location"]
+    ).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(DialogueSession.id))) == 1
+    assert _only_session(app).host == "Heart of Asia Society"
+    values.pop("update")
+    values["as_new"] = "1"
+    assert client.post("/staff/sessions/import/save", data=values).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(DialogueSession.id))) == 2
 
 
 @pytest.mark.parametrize(
@@ -174,7 +227,9 @@ def test_publishing_shows_a_public_page(app, client, editor):
     page = public.get_data(as_text=True)
     assert "Heart of Asia Society (HAS)" in page
     assert "Afghanistan, China, Russia" in page
-    assert page.count("<li>") == 15
+    points = page[page.index('<ul class="points">') :]
+    assert points[: points.index("</ul>")].count("<li>") == 15
+    assert "Get the next digest by email" in page
 
 
 def test_delete_session_and_series(app, client, editor):
@@ -196,12 +251,16 @@ def test_delete_session_and_series(app, client, editor):
     assert renamed.status_code == 302
 
     confirm = client.get(f"/staff/sessions/{session.id}/delete")
-    assert "15 summary point(s)" in confirm.get_data(as_text=True)
+    assert "15 summary points" in confirm.get_data(as_text=True)
     client.post(f"/staff/sessions/{session.id}/delete", data={"csrf_token": token})
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(SummaryPoint.id))) == 0
         assert db.session.scalar(sa.select(Series.name)) == "HAS Dialogue"
-    client.post(f"/staff/series/{series_id}/delete", data={"csrf_token": token})
+    asked = client.post(f"/staff/series/{series_id}/delete", data={"csrf_token": token})
+    assert "Delete the series “HAS Dialogue”?" in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Series.id))) == 1
+    client.post(f"/staff/series/{series_id}/delete", data={"csrf_token": token, "confirmed": "1"})
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Series.id))) == 0
 

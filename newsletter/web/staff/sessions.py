@@ -63,8 +63,11 @@ def _fill(form: SessionForm, data: services.SessionData) -> None:
     form.is_published.data = data.is_published
 
 
-def _render_form(template: str, form: SessionForm, **context: object) -> tuple[str, int]:
-    status = 400 if form.is_submitted() else 200
+def _render_form(
+    template: str, form: SessionForm, status: int | None = None, **context: object
+) -> tuple[str, int]:
+    if status is None:
+        status = 400 if form.is_submitted() else 200
     series_names = [series.name for series in services.all_series()]
     return render_template(template, form=form, series_names=series_names, **context), status
 
@@ -106,6 +109,7 @@ def sessions_import() -> tuple[str, int]:
             return _render_form(
                 "staff/sessions/import_review.html",
                 draft,
+                200,
                 warnings=parsed.warnings,
                 found=len(parsed.points),
                 duplicate=services.find_duplicate(data),
@@ -233,7 +237,7 @@ def series_edit(series_id: int) -> Response:
 @bp.post("/series/<int:series_id>/delete")
 def series_delete(series_id: int) -> Response | str:
     found = db.get_or_404(Series, series_id)
-    if not request.form.get("confirmed"):
+    if not found.sessions and not request.form.get("confirmed"):  # a refusal needs no question
         return render_template(
             "staff/confirm.html",
             question=f"Delete the series “{found.name}”?",

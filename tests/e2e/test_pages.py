@@ -1,0 +1,175 @@
+"""Every page, as a new reader and an admin meet it, at a phone's and a desktop's width:
+no sideways scrolling, no console error, no serious or critical accessibility fault
+(axe-core, served to the page from this checkout). Then the behaviours a person
+would notice in the browser: unsaved edits are not lost, the menu on phones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import STAFF_PASSWORD, form_values
+
+AXE = Path(__file__).resolve().parents[1] / "vendor/axe-core-4.14.1/axe.min.js"
+WIDTHS = (390, 1280)
+AXE_URL = "/__test__/axe.min.js"
+# Not pages: the feed, raw messages, the frames' sources, JSON.
+SKIPPED_SUFFIXES = (".xml", "/raw", "/html", ".json", ".css", ".ico")
+
+pytestmark = [pytest.mark.browser, pytest.mark.app_config(MAIL_SERVER=None)]
+
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+}"""
+
+
+@pytest.fixture
+def site(live_server, make_staff, client) -> Iterator[Any]:
+    """The demo, a reader who confirmed, a sent digest and a draft: every kind of page
+    has something on it, and the outbox holds personal links."""
+    from newsletter.delivery import execution, sends
+    from newsletter.digests.models import Digest
+    from newsletter.extensions import db
+    from newsletter.subscriptions.lists import default_lists
+    from newsletter.subscriptions.roster import add_subscriber
+
+    app = live_server.app
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    make_staff("admin2@example.org", "admin")
+    with app.app_context():
+        add_subscriber("reader@example.org", lists=default_lists(), consent_note="test")
+        digest = db.session.get(Digest, 1)
+        sends.start_send(digest)
+        db.session.commit()
+    execution.work_on(app, 1)
+    assert runner.invoke(args=["digest", "create-from-session", "1"]).exit_code == 0
+    subscribe = form_values(client.get("/subscribe").get_data(as_text=True))
+    subscribe["email"] = "newcomer@example.org"
+    assert client.post("/subscribe", data=subscribe).status_code == 302
+    yield live_server
+
+
+def _log_in(page: Any, url: str) -> None:
+    page.goto(url + "/staff/login")
+    page.get_by_label("Email").fill("admin2@example.org")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Welcome").wait_for()
+
+
+def _links(page: Any, base: str) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map((e) => e.href)")
+    found = []
+    for href in hrefs:
+        parts = urlsplit(urljoin(base, href))
+        if parts.netloc == urlsplit(base).netloc and not parts.path.endswith(SKIPPED_SUFFIXES):
+            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def _check(page: Any, path: str, problems: list[str]) -> None:
+    """Both widths for overflow; axe-core at the phone's width, where the layout differs
+    (a run costs about half a second a page, and the rules barely depend on width)."""
+    for width in reversed(WIDTHS):
+        page.set_viewport_size({"width": width, "height": 800})
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            problems.append(f"{path} at {width} px: {scroll_width} px wide")
+    page.add_script_tag(url=AXE_URL)
+    for violation in page.evaluate(_AXE_RUN):
+        problems.append(f"{path} at {WIDTHS[0]} px: {violation}")
+
+
+def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page):
+    base = site.url
+    page.route(
+        f"{base}{AXE_URL}",
+        lambda route: route.fulfill(path=str(AXE), content_type="application/javascript"),
+    )
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+
+    page.goto(base + "/staff/login")  # the one page only a logged-out person sees
+    _check(page, "/staff/login", problems)
+    _log_in(page, base)
+    queue, seen, visited = ["/", "/staff/"], set(), []
+    while queue:
+        path = queue.pop(0)
+        key = urlsplit(path).path  # one of each page: filters and page numbers alike
+        if key in seen:
+            continue
+        seen.add(key)
+        response = page.goto(base + path)
+        assert response is not None
+        assert response.status == 200, f"{path} answered {response.status}"
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        visited.append(path)
+        queue += _links(page, base)
+        _check(page, path, problems)
+
+    kinds = ["/archive/", "/sessions/", "/outbox/", "/preferences/", "/unsubscribe/",
+             "/confirm/", "/staff/settings", "/staff/people/", "/staff/digests/1/deliveries",
+             "/staff/sessions/1/delete", "/erase"]  # fmt: skip
+    for kind in kinds:
+        assert any(kind in path for path in visited), f"the crawl never reached {kind}"
+    assert problems == []
+
+
+def _admin_page(site: Any, page: Any, path: str) -> None:
+    _log_in(page, site.url)
+    page.goto(site.url + path)
+
+
+def test_edits_in_two_points_are_saved_by_one_save(site, page):
+    """The lost edit of the issue: edit points 1 and 2, save once, both are kept, and
+    the message is on screen where the person is."""
+    _admin_page(site, page, "/staff/sessions/1")
+    page.get_by_label("Point 1", exact=True).fill("Point one, edited.")
+    page.get_by_label("Point 2", exact=True).fill("Point two, edited.")
+    page.get_by_role("button", name="Move point 3 up").click()
+    flash = page.get_by_text("Saved the session and its points.")
+    flash.wait_for()
+    box = flash.bounding_box()
+    assert box is not None and 0 <= box["y"] < 800, "the message is off screen"
+    assert page.get_by_label("Point 1", exact=True).input_value() == "Point one, edited."
+    assert page.get_by_label("Point 3", exact=True).input_value() == "Point two, edited."
+
+
+def test_leaving_with_unsaved_edits_asks_first(site, page):
+    _admin_page(site, page, "/staff/digests/2")
+    page.get_by_label("Item 1", exact=True).fill("Words not saved yet.")
+    assert page.get_by_text("Unsaved changes").is_visible()
+    asked = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_role("link", name="Sessions").first.click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    assert page.url.endswith("/staff/digests/2")
+    assert page.get_by_label("Item 1", exact=True).input_value() == "Words not saved yet."
+
+
+def test_the_staff_menu_is_one_button_on_a_phone(site, page):
+    page.set_viewport_size({"width": 390, "height": 800})
+    _admin_page(site, page, "/staff/")
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None and header["height"] < 80  # one row, not three
+    sessions = page.get_by_role("link", name="Sessions", exact=True)
+    assert not sessions.is_visible()
+    page.get_by_role("button", name="Menu").click()
+    sessions.click()
+    page.get_by_role("heading", name="Sessions").wait_for()
