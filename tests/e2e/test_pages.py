@@ -5,7 +5,6 @@ would notice in the browser: unsaved edits are not lost, the menu on phones."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,12 +25,13 @@ _AXE_RUN = """async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] });
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+    .map((v) => `${v.id} (${v.impact}): ` +
+      v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | "));
 }"""
 
 
 @pytest.fixture
-def site(live_server, make_staff, client) -> Iterator[Any]:
+def site(live_server, make_staff, client) -> Any:
     """The demo, a reader who confirmed, a sent digest and a draft: every kind of page
     has something on it, and the outbox holds personal links."""
     from newsletter.delivery import execution, sends
@@ -54,7 +54,7 @@ def site(live_server, make_staff, client) -> Iterator[Any]:
     subscribe = form_values(client.get("/subscribe").get_data(as_text=True))
     subscribe["email"] = "newcomer@example.org"
     assert client.post("/subscribe", data=subscribe).status_code == 302
-    yield live_server
+    return live_server
 
 
 def _log_in(page: Any, url: str) -> None:
@@ -140,7 +140,8 @@ def test_edits_in_two_points_are_saved_by_one_save(site, page):
     flash = page.get_by_text("Saved the session and its points.")
     flash.wait_for()
     box = flash.bounding_box()
-    assert box is not None and 0 <= box["y"] < 800, "the message is off screen"
+    assert box is not None
+    assert 0 <= box["y"] < 800, "the message is off screen"
     assert page.get_by_label("Point 1", exact=True).input_value() == "Point one, edited."
     assert page.get_by_label("Point 3", exact=True).input_value() == "Point two, edited."
 
@@ -167,7 +168,8 @@ def test_the_staff_menu_is_one_button_on_a_phone(site, page):
     page.set_viewport_size({"width": 390, "height": 800})
     _admin_page(site, page, "/staff/")
     header = page.locator(".site-header").bounding_box()
-    assert header is not None and header["height"] < 80  # one row, not three
+    assert header is not None
+    assert header["height"] < 80  # one row, not three
     sessions = page.get_by_role("link", name="Sessions", exact=True)
     assert not sessions.is_visible()
     page.get_by_role("button", name="Menu").click()
