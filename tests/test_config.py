@@ -75,3 +75,14 @@ def test_an_unexpected_error_is_a_plain_500_page(app):
     assert "Something went wrong on our side" in body
     assert "secret internal detail" not in body
     assert "Traceback" not in body
+
+
+def test_commands_in_a_checkout_use_the_key_a_debug_run_made(app_config, monkeypatch, tmp_path):
+    """After ``make run`` (debug, which makes the key), ``flask --app newsletter …``
+    without --debug works in that checkout with the same key."""
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    debug = create_app({**app_config, "SECRET_KEY": None})
+    monkeypatch.delenv("FLASK_DEBUG")
+    plain = create_app({**app_config, "SECRET_KEY": None})
+    assert plain.config["SECRET_KEY"] == debug.config["SECRET_KEY"]

@@ -210,3 +210,38 @@ def test_archive_pages_and_feed(app, client, two_sessions):
     assert "<li>Trade corridors need &lt;security&gt; guarantees.</li>" in content.value
     assert "\r" not in feed_response.get_data(as_text=True)
     assert "&#13;" not in feed_response.get_data(as_text=True)
+
+
+def test_a_digest_page_links_its_neighbours_and_cites_its_sessions(app, client, two_sessions):
+    with app.app_context():
+        ids = []
+        for subject in ("Older digest", "Middle digest", "Newer digest"):
+            digest = digests.create_digest(subject)
+            digests.add_points(digest, two_sessions["first_points"][:1])
+            ids.append(digest.id)
+        db.session.commit()
+    slugs = [_send_and_freeze(app, digest_id, days_ago=3 - n) for n, digest_id in enumerate(ids)]
+    middle = client.get(f"/archive/{slugs[1]}").get_data(as_text=True)
+    assert f'href="/archive/{slugs[0]}"' in middle
+    assert "Previous digest" in middle
+    assert f'href="/archive/{slugs[2]}"' in middle
+    assert "Next digest" in middle
+    assert "Sessions in this digest" in middle
+    assert 'href="https://news.example.org/sessions/political-agreement-in-kabul' in middle
+    oldest = client.get(f"/archive/{slugs[0]}").get_data(as_text=True)
+    assert "Previous digest" not in oldest
+
+
+def test_slugs_are_cut_at_a_word_boundary():
+    from newsletter.slugs import slugify
+
+    slug = slugify("Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations", 40)
+    assert slug == "political-agreement-in-kabul-paves-the"
+    assert slugify("a" * 100, 20) == "a" * 20
+
+
+def test_an_empty_feed_says_the_same_every_time(client):
+    first = client.get("/archive/feed.xml").get_data(as_text=True)
+    second = client.get("/archive/feed.xml").get_data(as_text=True)
+    updated = first.split("<updated>", 1)[1].split("</updated>", 1)[0]
+    assert updated in second
