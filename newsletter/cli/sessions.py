@@ -44,7 +44,12 @@ def _print_parsed(parsed: ParsedSession) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what was found; store nothing.")
 @click.option("--publish", is_flag=True, help="Publish the session (a public page shows it).")
-def import_(file: Path, dry_run: bool, publish: bool) -> None:
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Update the session of the same series, number and date instead of adding one.",
+)
+def import_(file: Path, dry_run: bool, publish: bool, update: bool) -> None:
     """Read a plain-text session summary from FILE, print what was found and save it as a
     session with its points (unpublished unless --publish)."""
     try:
@@ -56,14 +61,25 @@ def import_(file: Path, dry_run: bool, publish: bool) -> None:
     except SummaryNotReadable as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
     _print_parsed(parsed)
+    data = sessions.SessionData.from_parsed(parsed)
+    data.is_published = publish
+    duplicate = sessions.find_duplicate(data)
+    if duplicate is not None and not update:
+        click.echo(
+            f"warning: session {duplicate.id} ({duplicate.slug}) has the same series, number "
+            "and date; use --update to update it instead of adding another."
+        )
     if dry_run:
         return
     with committing():
-        data = sessions.SessionData.from_parsed(parsed)
-        data.is_published = publish
-        session = sessions.create_session(data, parsed.points)
+        if duplicate is not None and update:
+            sessions.update_from_import(duplicate, data, parsed.points)
+            session = duplicate
+        else:
+            session = sessions.create_session(data, parsed.points)
         reference = (session.id, session.slug)
-    click.echo(f"Saved as session {reference[0]} ({reference[1]}).")
+    done = "Updated" if duplicate is not None and update else "Saved as"
+    click.echo(f"{done} session {reference[0]} ({reference[1]}).")
 
 
 @group.command("list")

@@ -30,7 +30,7 @@ def freeze(digest: Digest, now: datetime | None = None) -> None:
     digest.archived_text = render.preview(digest).text.replace("\r\n", "\n")
 
 
-def _listed() -> sa.Select[tuple[Digest]]:
+def _listed() -> sa.Select[Digest]:
     """The digests the archive lists, newest first."""
     return (
         sa.select(Digest)

@@ -280,6 +280,9 @@ def test_sessions_commands(app, runner, tmp_path):
 
     dry = runner.invoke(args=["sessions", "import", str(SAMPLE), "--dry-run"])
     assert "Saved as" not in dry.output
+    assert "has the same series, number and date; use --update" in dry.output
+    updated = runner.invoke(args=["sessions", "import", str(SAMPLE), "--update"])
+    assert re.search(r"Updated session \d+ ", updated.output), updated.output
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\xff\xfe\x00")
     failed = runner.invoke(args=["sessions", "import", str(bad)])
