@@ -24,9 +24,10 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Digests").wait_for()  # back where we were going
+    nav = page.get_by_role("navigation", name="Staff")
 
     # Import the sample summary.
-    page.get_by_role("link", name="Sessions").click()
+    nav.get_by_role("link", name="Sessions").click()
     page.get_by_role("link", name="Import a summary").click()
     page.get_by_label("Summary text").fill(SAMPLE.read_text(encoding="utf-8"))
     page.get_by_role("button", name="Read the text").click()
@@ -36,7 +37,7 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_text("Imported the session with 15 points.").wait_for()
 
     # A second session, typed in.
-    page.get_by_role("link", name="Sessions").click()
+    nav.get_by_role("link", name="Sessions").click()
     page.get_by_role("link", name="New session").click()
     page.get_by_label("Series").fill("HAS Track 2 Dialogue Series")
     page.get_by_label("Title").fill("Regional Connectivity and Trade")
@@ -48,7 +49,7 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_label("Point 1", exact=True).wait_for()
 
     # Compose from both sessions.
-    page.get_by_role("link", name="Digests").click()
+    nav.get_by_role("link", name="Digests").click()
     page.get_by_label("Subject").fill("June digest")
     page.get_by_role("button", name="Create the draft").click()
     for title in ("Regional Connectivity and Trade", "Political Agreement in Kabul"):
@@ -77,7 +78,7 @@ def test_editor_composes_previews_and_tests_a_digest(live_server, make_list, mak
     page.get_by_role("button", name="Send a test to me").click()
     page.get_by_text("A test copy is on its way to editor@example.org.").wait_for()
 
-    page.get_by_role("link", name="Outbox").click()
+    nav.get_by_role("link", name="Outbox").click()
     page.get_by_role("link", name="June digest").click()
     assert "editor@example.org" in page.locator("dl.headers").inner_text()
     assert "SESSION 3 · 14 SEPTEMBER 2020" in page.locator("pre.email-text").inner_text()
