@@ -7,6 +7,7 @@ an admin never changed (or set back to the configured one) follows the configura
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, fields
@@ -98,6 +99,12 @@ def configured() -> SiteValues:
     )
 
 
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zone names (reading them scans the zone files: once a process)."""
+    return frozenset(available_timezones())
+
+
 def _row() -> SiteSettings | None:
     return db.session.get(SiteSettings, SETTINGS_ID)
 
@@ -166,7 +173,7 @@ def _checked(values: SiteValues) -> SiteValues:
     colour = values.brand_colour.strip().lower()
     if not HEX_COLOUR.match(colour):
         raise InvalidInput("Give the colour as #rrggbb, for example #17324d.", "brand_colour")
-    if values.time_zone not in available_timezones():
+    if values.time_zone not in time_zones():
         raise InvalidInput("Choose a time zone from the list.", "time_zone")
     return SiteValues(
         site_name=_one_line(values.site_name, "the site's name", "site_name", 100, required=True),

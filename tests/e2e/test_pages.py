@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import STAFF_PASSWORD, form_values
 
@@ -46,11 +47,16 @@ def site(live_server, make_staff, client) -> Any:
     make_staff("admin2@example.org", "admin")
     with app.app_context():
         add_subscriber("reader@example.org", lists=default_lists(), consent_note="test")
-        digest = db.session.get(Digest, 1)
+        digest = db.session.scalar(sa.select(Digest))
+        session_id = digest.items[0].point.session_id
         sends.start_send(digest)
         db.session.commit()
-    execution.work_on(app, 1)
-    assert runner.invoke(args=["digest", "create-from-session", "1"]).exit_code == 0
+        sent_id = digest.id
+    execution.work_on(app, sent_id)
+    assert runner.invoke(args=["digest", "create-from-session", str(session_id)]).exit_code == 0
+    with app.app_context():
+        draft_id = db.session.scalar(sa.select(sa.func.max(Digest.id)))
+    live_server.ids = {"session": session_id, "sent": sent_id, "draft": draft_id}
     subscribe = form_values(client.get("/subscribe").get_data(as_text=True))
     subscribe["email"] = "newcomer@example.org"
     assert client.post("/subscribe", data=subscribe).status_code == 302
@@ -118,8 +124,9 @@ def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page):
         _check(page, path, problems)
 
     kinds = ["/archive/", "/sessions/", "/outbox/", "/preferences/", "/unsubscribe/",
-             "/confirm/", "/staff/settings", "/staff/people/", "/staff/digests/1/deliveries",
-             "/staff/sessions/1/delete", "/erase"]  # fmt: skip
+             "/confirm/", "/staff/settings", "/staff/people/",
+             f"/staff/digests/{site.ids['sent']}/deliveries",
+             f"/staff/sessions/{site.ids['session']}/delete", "/erase"]  # fmt: skip
     for kind in kinds:
         assert any(kind in path for path in visited), f"the crawl never reached {kind}"
     assert problems == []
@@ -133,7 +140,7 @@ def _admin_page(site: Any, page: Any, path: str) -> None:
 def test_edits_in_two_points_are_saved_by_one_save(site, page):
     """The lost edit of the issue: edit points 1 and 2, save once, both are kept, and
     the message is on screen where the person is."""
-    _admin_page(site, page, "/staff/sessions/1")
+    _admin_page(site, page, f"/staff/sessions/{site.ids['session']}")
     page.get_by_label("Point 1", exact=True).fill("Point one, edited.")
     page.get_by_label("Point 2", exact=True).fill("Point two, edited.")
     page.get_by_role("button", name="Move point 3 up").click()
@@ -147,7 +154,7 @@ def test_edits_in_two_points_are_saved_by_one_save(site, page):
 
 
 def test_leaving_with_unsaved_edits_asks_first(site, page):
-    _admin_page(site, page, "/staff/digests/2")
+    _admin_page(site, page, f"/staff/digests/{site.ids['draft']}")
     page.get_by_label("Item 1", exact=True).fill("Words not saved yet.")
     assert page.get_by_text("Unsaved changes").is_visible()
     asked = []
@@ -160,7 +167,7 @@ def test_leaving_with_unsaved_edits_asks_first(site, page):
     page.get_by_role("link", name="Sessions").first.click()
     page.wait_for_timeout(300)
     assert asked == ["beforeunload"]
-    assert page.url.endswith("/staff/digests/2")
+    assert page.url.endswith(f"/staff/digests/{site.ids['draft']}")
     assert page.get_by_label("Item 1", exact=True).input_value() == "Words not saved yet."
 
 

@@ -3,8 +3,6 @@ brand colour, logo and time zone."""
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,7 +15,7 @@ from newsletter.web.staff.forms import SettingsForm
 
 def _form() -> SettingsForm:
     form = SettingsForm()
-    form.time_zone.choices = sorted(available_timezones())
+    form.time_zone.choices = sorted(site_settings.time_zones())
     if request.method == "GET":
         site = site_settings.current()
         for name in site_settings.EDITABLE:
