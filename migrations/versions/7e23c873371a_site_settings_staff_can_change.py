@@ -5,6 +5,8 @@ Revises: 249c175e9d6b
 Create Date: 2026-12-02 04:56:10.314030
 
 """
+import html
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -40,6 +42,35 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site_settings'))
     )
     # ### end Alembic commands ###
+    _archive_as_site_content()
+
+
+def _archive_as_site_content():
+    """Digests archived before: their copy was the whole email (a document with its own
+    styles and personal footer); the archive page now shows a piece of the site. Their
+    text part, split into paragraphs, becomes that piece."""
+    digests = sa.table(
+        "digests",
+        sa.column("id", sa.Integer),
+        sa.column("archived_html", sa.Text),
+        sa.column("archived_text", sa.Text),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(digests.c.id, digests.c.archived_text).where(
+            digests.c.archived_html.like("<!DOCTYPE%")
+        )
+    ).all()
+    for digest_id, text in rows:
+        blocks = (text or "").replace("\r\n", "\n").split("\n\n")
+        body = "\n".join(
+            f"<p>{html.escape(block.strip())}</p>".replace("\n", "<br>\n")
+            for block in blocks
+            if block.strip() and not block.lstrip().startswith("--")
+        )
+        connection.execute(
+            digests.update().where(digests.c.id == digest_id).values(archived_html=body)
+        )
 
 
 def downgrade():

@@ -17,6 +17,7 @@ from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.sessions import services as sessions
+from newsletter.words import plural
 
 
 @click.group("digest", help="Digests.", cls=AppGroup)
@@ -139,7 +140,7 @@ def send(digest_id: str, workers: int | None, reclaim: bool) -> None:
     if digest.status in (DigestStatus.DRAFT, DigestStatus.SCHEDULED):
         with committing():
             size = sends.start_send(digest)
-        click.echo(f"Sending “{digest.subject}” to {size} subscriber(s).")
+        click.echo(f"Sending “{digest.subject}” to {plural(size, 'subscriber')}.")
     elif digest.status == DigestStatus.SENDING:
         click.echo(f"Resuming “{digest.subject}”.")
     elif digest.status == DigestStatus.PAUSED:

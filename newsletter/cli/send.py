@@ -10,6 +10,7 @@ from newsletter.delivery import execution
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
 from newsletter.validation import normalize_address
+from newsletter.words import plural
 
 
 @click.group("send", help="The periodic sending work, and a check of the relay.", cls=AppGroup)
@@ -46,6 +47,7 @@ def run() -> None:
         else:
             execution.dispatch(app, digest_id)
     click.echo(
-        f"Started {len(report.started)} scheduled digest(s), resumed {len(report.resumed)} "
-        f"send(s), sent {report.mail_sent} queued message(s)."
+        f"Started {plural(len(report.started), 'scheduled digest')}, "
+        f"resumed {plural(len(report.resumed), 'send')}, "
+        f"sent {plural(report.mail_sent, 'queued message')}."
     )

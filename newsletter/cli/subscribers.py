@@ -11,6 +11,7 @@ from newsletter.extensions import db
 from newsletter.subscriptions import roster, services
 from newsletter.subscriptions.importer import ImportAborted, import_subscribers
 from newsletter.validation import InvalidInput
+from newsletter.words import plural
 
 _list_option = click.option(
     "--list",
@@ -157,6 +158,7 @@ def purge_pending(days: int) -> None:
     with committing():
         deleted, reverted = roster.purge_pending(timedelta(days=days))
     click.echo(
-        f"Deleted {deleted} unconfirmed subscriber(s); {reverted} earlier subscriber(s) "
+        f"Deleted {plural(deleted, 'unconfirmed subscriber')}; "
+        f"{plural(reverted, 'earlier subscriber')} "
         "who asked again and never confirmed are back to unsubscribed."
     )

@@ -71,6 +71,15 @@ def test_text_part_reads_on_its_own(app, digest_id):
     assert all(len(line) <= 76 for line in text.splitlines() if "http" not in line)
 
 
+def test_a_subject_that_is_the_session_title_is_not_repeated(app, digest_id):
+    """The digest made from a session has its title as subject: the headline once."""
+    preview = _preview(app, digest_id)
+    title = "Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations"
+    assert preview.text.count(title) == 1
+    assert preview.html.split("<body", 1)[1].count(f">{title}<") == 1  # the h1, no h2
+    assert ">Regional Connectivity &amp; Trade<" in preview.html  # other sessions keep theirs
+
+
 def test_same_session_twice_gets_its_heading_twice(app, two_sessions):
     with app.app_context():
         digest = digests.create_digest("Mixed")
