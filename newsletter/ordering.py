@@ -3,8 +3,10 @@ digest."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, MutableSequence, Sequence
 from typing import Protocol, TypeVar
+
+from newsletter.validation import InvalidInput
 
 
 class Positioned(Protocol):
@@ -49,3 +51,37 @@ def rearrange(
         ordered.insert(target, ordered.pop(index))
     renumber(ordered)
     return ordered
+
+
+def edit_rows(
+    rows: MutableSequence[R],
+    *,
+    noun: str,
+    texts: Mapping[int, str],
+    order: Sequence[int],
+    set_text: Callable[[R, str], None],
+    removed: Collection[int] = (),
+    move: tuple[int, int] | None = None,
+) -> None:
+    """Apply what one form did to ordered rows (a session's points, a digest's items):
+    the words of each (``set_text`` checks them), the order, removals and a move, all or
+    nothing. A refusal names the row (``Point 3: …``, field ``point-<id>-text``); a form
+    naming a row that is gone refuses the whole change, so nothing typed is lost unseen."""
+    try:
+        ordered = rearrange(rows, order, move)
+    except StaleForm as stale:
+        raise InvalidInput(
+            f"Some {noun}s were removed on another page since this one was opened. "
+            "Copy what you typed, reload the page and make your changes again."
+        ) from stale
+    for number, row in enumerate(ordered, start=1):
+        if row.id in texts and row.id not in removed:
+            try:
+                set_text(row, texts[row.id])
+            except InvalidInput as error:
+                raise InvalidInput(
+                    f"{noun.capitalize()} {number}: {error}", f"{noun}-{row.id}-text"
+                ) from error
+    for row in [row for row in ordered if row.id in removed]:
+        rows.remove(row)
+    renumber([row for row in ordered if row.id not in removed])

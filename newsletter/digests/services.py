@@ -112,30 +112,22 @@ def save_items(
     move: tuple[int, int] | None = None,
     reset: int | None = None,
 ) -> None:
-    """Every item of a digest as the composer left them: words (the point's own words
-    when they are the same, or for ``reset``), order, removals and a move, all or
-    nothing."""
+    """Every item of a digest as the composer left them (see ``ordering.edit_rows``):
+    the point's own words when they are the same, or for ``reset``."""
     require_editable(digest)
-    try:
-        ordered = ordering.rearrange(digest.items, order, move)
-    except ordering.StaleForm as stale:
-        raise InvalidInput(
-            "Some items were removed on another page since this one was opened. "
-            "Copy what you typed, reload the page and make your changes again."
-        ) from stale
-    for number, item in enumerate(ordered, start=1):
-        if item.id in removed:
-            continue
-        if item.id == reset:
-            item.text_override = None
-        elif item.id in texts:
-            try:
-                item.text_override = _item_text(item, texts[item.id])
-            except InvalidInput as error:
-                raise InvalidInput(f"Item {number}: {error}", f"item-{item.id}-text") from error
-    for item in [item for item in ordered if item.id in removed]:
-        digest.items.remove(item)
-    ordering.renumber([item for item in ordered if item.id not in removed])
+
+    def set_text(item: DigestItem, text: str) -> None:
+        item.text_override = None if item.id == reset else _item_text(item, text)
+
+    ordering.edit_rows(
+        digest.items,
+        noun="item",
+        texts=texts,
+        order=order,
+        set_text=set_text,
+        removed=removed,
+        move=move,
+    )
     db.session.flush()
 
 

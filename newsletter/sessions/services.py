@@ -182,29 +182,24 @@ def save_points(
     move: tuple[int, int] | None = None,
     new: Sequence[str] = (),
 ) -> None:
-    """Every point of a session as one form left them: words, order, removals, a move,
-    and new points at the end, all or nothing. A point the form names that is gone
-    refuses the whole change, so that nothing typed is lost without a word."""
-    try:
-        ordered = ordering.rearrange(session.points, order, move)
-    except ordering.StaleForm as stale:
-        raise InvalidInput(
-            "Some points were deleted on another page since this one was opened. "
-            "Copy what you typed, reload the page and make your changes again."
-        ) from stale
-    for number, point in enumerate(ordered, start=1):
-        if point.id in removed:
-            continue
-        if point.id in texts:
-            try:
-                point.text = _point_text(texts[point.id])
-            except InvalidInput as error:
-                raise InvalidInput(
-                    f"Point {number}: {error} Tick Remove to drop it.", f"point-{point.id}-text"
-                ) from error
-    for point in [point for point in ordered if point.id in removed]:
-        session.points.remove(point)
-    ordering.renumber([point for point in ordered if point.id not in removed])
+    """Every point of a session as one form left them (see ``ordering.edit_rows``),
+    and new points at the end."""
+
+    def set_text(point: SummaryPoint, text: str) -> None:
+        try:
+            point.text = _point_text(text)
+        except InvalidInput as error:
+            raise InvalidInput(f"{error} Tick Remove to drop it.") from error
+
+    ordering.edit_rows(
+        session.points,
+        noun="point",
+        texts=texts,
+        order=order,
+        set_text=set_text,
+        removed=removed,
+        move=move,
+    )
     for text in new:
         if text.strip():
             add_point(session, text)

@@ -3,9 +3,13 @@ id in order, its text and its Remove box, and the Move button that was pressed."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import abort, request
+
+from newsletter.validation import InvalidInput
 
 
 @dataclass
@@ -30,13 +34,19 @@ class RowsForm:
     def order(self) -> list[int]:
         return [row.id for row in self.rows]
 
-    def mark(self, row_id: int | None, message: str) -> bool:
-        """Put ``message`` beside its row; False when no row has that id."""
-        for row in self.rows:
-            if row.id == row_id:
-                row.error = message
-                return True
-        return False
+    @contextmanager
+    def errors_beside_rows(self) -> Iterator[None]:
+        """A refusal about one row is shown beside it too (and above the form, where
+        ``saving`` puts a refusal that names no field of the form)."""
+        try:
+            yield
+        except InvalidInput as error:
+            target = row_id_of(error.field)
+            for row in self.rows:
+                if row.id == target:
+                    row.error = str(error)
+                    raise InvalidInput(str(error)) from error
+            raise
 
 
 def read_rows(prefix: str) -> RowsForm:

@@ -12,10 +12,9 @@ from newsletter.digests.models import Digest, DigestItem
 from newsletter.extensions import db
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import lists as list_service
-from newsletter.validation import InvalidInput
 from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
-from newsletter.web.rows import RowEdit, RowsForm, read_rows, row_id_of
+from newsletter.web.rows import RowEdit, RowsForm, read_rows
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, DigestForm, NewDigestForm
 from newsletter.words import plural
@@ -97,7 +96,7 @@ def _save_composer(digest: Digest, form: DigestForm, rows: RowsForm, ticked: lis
         outro=form.outro.data or "",
         list_slugs=form.lists.data or [],
     )
-    try:
+    with rows.errors_beside_rows():
         digests.save_items(
             digest,
             rows.texts(),
@@ -106,10 +105,6 @@ def _save_composer(digest: Digest, form: DigestForm, rows: RowsForm, ticked: lis
             move=rows.move,
             reset=request.form.get("reset", type=int),
         )
-    except InvalidInput as error:
-        if not rows.mark(row_id_of(error.field), str(error)):
-            raise
-        raise InvalidInput(str(error)) from error
     return digests.add_points(digest, ticked) if ticked else 0
 
 

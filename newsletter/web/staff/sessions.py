@@ -11,9 +11,8 @@ from newsletter.extensions import db
 from newsletter.sessions import services
 from newsletter.sessions.importer import SummaryNotReadable, parse_summary
 from newsletter.sessions.models import DialogueSession, Series
-from newsletter.validation import InvalidInput
 from newsletter.web.formtools import saving
-from newsletter.web.rows import RowEdit, RowsForm, read_rows, row_id_of
+from newsletter.web.rows import RowEdit, RowsForm, read_rows
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import (
     ButtonForm,
@@ -156,21 +155,16 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
         rows = read_rows("point")
         new_point = request.form.get("new_point", "")
         if form.validate_on_submit():
-            with saving(form) as attempt:
-                try:
-                    services.save_session(_data(form), session)
-                    services.save_points(
-                        session,
-                        rows.texts(),
-                        order=rows.order(),
-                        removed=rows.removed(),
-                        move=rows.move,
-                        new=_paragraphs(new_point),
-                    )
-                except InvalidInput as error:
-                    if not rows.mark(row_id_of(error.field), str(error)):
-                        raise
-                    raise InvalidInput(str(error)) from error
+            with saving(form) as attempt, rows.errors_beside_rows():
+                services.save_session(_data(form), session)
+                services.save_points(
+                    session,
+                    rows.texts(),
+                    order=rows.order(),
+                    removed=rows.removed(),
+                    move=rows.move,
+                    new=_paragraphs(new_point),
+                )
             if attempt.ok:
                 return _saved_session(session, rows)
     else:
