@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from tests.conftest import STAFF_PASSWORD, form_values
 
 AXE = Path(__file__).resolve().parents[1] / "vendor/axe-core-4.14.1/axe.min.js"
+SAMPLE = Path(__file__).resolve().parents[2] / "newsletter/demo/has-track2-session-2020-06-08.txt"
 WIDTHS = (390, 1280)
 AXE_URL = "/__test__/axe.min.js"
 # Not pages: the feed, raw messages, the frames' sources, JSON.
@@ -122,6 +123,13 @@ def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page):
         visited.append(path)
         queue += _links(page, base)
         _check(page, path, problems)
+
+    # A page reached by a form, not a link: the check of an import (a duplicate here).
+    page.goto(base + "/staff/sessions/import")
+    page.get_by_label("Summary text").fill(SAMPLE.read_text(encoding="utf-8"))
+    page.get_by_role("button", name="Read the text").click()
+    page.get_by_text("This session is here already").wait_for()
+    _check(page, "/staff/sessions/import (review)", problems)
 
     kinds = ["/archive/", "/sessions/", "/outbox/", "/preferences/", "/unsubscribe/",
              "/confirm/", "/staff/settings", "/staff/people/",
