@@ -9,6 +9,7 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 AA = 4.5
 WHITE = "#ffffff"
 INK = "#111827"
+BLACK = "#000000"
 LIGHT_PAGE = "#ffffff"  # Pico's page backgrounds, light and dark
 DARK_PAGE = "#13171f"
 LINK_ON_LIGHT = "#0f4c81"
@@ -27,8 +28,11 @@ def contrast(first: str, second: str) -> float:
 
 
 def ink_on(background: str) -> str:
-    """White or near-black, whichever reads better on ``background``."""
-    return WHITE if contrast(background, WHITE) >= contrast(background, INK) else INK
+    """White or near-black, whichever reads better on ``background`` (black for the mid
+    tones where near-black falls short: white or black always reaches 4.5:1)."""
+    if contrast(background, WHITE) >= contrast(background, INK):
+        return WHITE
+    return INK if contrast(background, INK) >= AA else BLACK
 
 
 def link_colour(brand: str, page: str, fallback: str) -> str:

@@ -142,3 +142,13 @@ def test_scheduling_is_entered_in_the_site_time_zone(app, client, admin, digest_
     with app.app_context():
         scheduled = db.session.get(Digest, digest_id).scheduled_at
     assert scheduled == datetime(2031, 1, 1, 5, 30, tzinfo=UTC)
+
+
+def test_brand_colours_stay_readable():
+    from newsletter.settings.colours import AA, brand_palette, contrast
+
+    for brand in ("#17324d", "#f5d000", "#7a1f5c", "#808080", "#ffffff", "#000000"):
+        palette = brand_palette(brand)
+        assert contrast(palette["brand"], palette["brand-ink"]) >= AA, brand
+        assert contrast(palette["brand-link"], "#ffffff") >= AA, brand
+        assert contrast(palette["brand-link-dark"], "#13171f") >= AA, brand
