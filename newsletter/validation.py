@@ -5,6 +5,7 @@ Every domain imports these from here; none of them belongs to one domain."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,6 +15,7 @@ MAX_NAME = 200
 
 _SPACE = 0x20  # code points below it are C0 control characters
 _DELETE = 0x7F
+_LAST_PARTIAL_WORD_RE = re.compile(r"\s+\S*$")
 
 
 class InvalidInput(ValueError):
@@ -61,3 +63,16 @@ def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
     if len(value) > max_length:
         raise InvalidInput(f"The {field} has at most {max_length} characters.", field)
     return value
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its beginning cut at a word
+    boundary and ended with an ellipsis, ``limit`` characters at most in all (cut inside
+    a word only when the first word alone is too long)."""
+    if len(text) <= limit:
+        return text
+    room = limit - 1  # for the ellipsis
+    head = text[:room]
+    if not text[room].isspace():
+        head = _LAST_PARTIAL_WORD_RE.sub("", head) or head
+    return head.rstrip(" \t,;:-–—") + "…"

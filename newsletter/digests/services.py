@@ -14,7 +14,7 @@ from newsletter.extensions import db
 from newsletter.mailing.mime import HeaderValueError, check_header_value
 from newsletter.sessions.models import DialogueSession, SummaryPoint
 from newsletter.subscriptions.lists import default_lists, resolve_lists
-from newsletter.validation import InvalidInput
+from newsletter.validation import InvalidInput, shorten
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20_000
@@ -53,8 +53,9 @@ def create_digest(subject: str, author: StaffUser | None = None) -> Digest:
 
 
 def create_from_session(session: DialogueSession, author: StaffUser | None = None) -> Digest:
-    """A draft quoting every point of ``session``, in order."""
-    digest = create_digest(session.title, author)
+    """A draft quoting every point of ``session``, in order, its subject the session's
+    title (shortened to fit: a title may be longer than a subject)."""
+    digest = create_digest(shorten(session.title, MAX_SUBJECT), author)
     add_points(digest, [point.id for point in session.points])
     return digest
 

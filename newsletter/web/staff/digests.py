@@ -150,9 +150,10 @@ def digests_test(digest_id: int) -> WerkzeugResponse:
     if not digest.items:
         flash("Add some points before sending a test.", "error")
     else:
-        render.send_test(digest, current_user.email, current_user.name)
-        db.session.commit()
-        flash(f"A test copy is on its way to {current_user.email}.", "success")
+        with saving() as attempt:
+            render.send_test(digest, current_user.email, current_user.name)
+        if attempt.ok:
+            flash(f"A test copy is on its way to {current_user.email}.", "success")
     return redirect(url_for("staff.digests_preview", digest_id=digest.id))
 
 

@@ -151,18 +151,21 @@ def sessions_delete(session_id: int) -> str | Response:
     form = ButtonForm()
     if form.validate_on_submit():
         title = session.title
-        services.delete_session(session)
-        db.session.commit()
-        flash(f"Deleted the session “{title}”.", "success")
-        return redirect(url_for("staff.sessions"))
+        with saving() as attempt:
+            services.delete_session(session)
+        if attempt.ok:
+            flash(f"Deleted the session “{title}”.", "success")
+            return redirect(url_for("staff.sessions"))
     return render_template("staff/sessions/delete.html", session=session, form=form)
 
 
 @bp.post("/sessions/<int:session_id>/digest")
 def sessions_digest(session_id: int) -> Response:
     session = db.get_or_404(DialogueSession, session_id)
-    digest = digests.create_from_session(session, current_user)
-    db.session.commit()
+    with saving() as attempt:
+        digest = digests.create_from_session(session, current_user)
+    if not attempt.ok:
+        return redirect(url_for("staff.sessions_edit", session_id=session_id))
     flash("A draft digest with every point of the session is ready.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest.id))
 
@@ -204,8 +207,8 @@ def points_edit(point_id: int) -> Response:
 @bp.post("/points/<int:point_id>/move")
 def points_move(point_id: int) -> Response:
     point = db.get_or_404(SummaryPoint, point_id)
-    services.move_point(point, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
+    with saving():
+        services.move_point(point, -1 if request.form.get("direction") == "up" else 1)
     return _to_point(point)
 
 
@@ -213,9 +216,10 @@ def points_move(point_id: int) -> Response:
 def points_delete(point_id: int) -> Response:
     point = db.get_or_404(SummaryPoint, point_id)
     session_id = point.session_id
-    services.delete_point(point)
-    db.session.commit()
-    flash("Point deleted.", "success")
+    with saving() as attempt:
+        services.delete_point(point)
+    if attempt.ok:
+        flash("Point deleted.", "success")
     return redirect(url_for("staff.sessions_edit", session_id=session_id, _anchor="points"))
 
 
