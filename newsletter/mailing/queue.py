@@ -186,8 +186,8 @@ def _record_failure(
         delay = _BACKOFF[min(row.attempts, len(_BACKOFF)) - 1]
         row.next_attempt_at = now + timedelta(seconds=delay)
         result.deferred += 1
-        log.warning("mail %s to %s deferred: %s", row.id, row.recipient, exc)
+        log.warning("mail %s deferred: %s", row.id, exc)
     else:
         row.status = OutgoingStatus.FAILED
         result.failed += 1
-        log.error("mail %s to %s failed: %s", row.id, row.recipient, exc)
+        log.error("mail %s failed: %s", row.id, exc)
