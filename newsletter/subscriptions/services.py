@@ -8,6 +8,7 @@ answers are the same for every state (no enumeration).
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +76,9 @@ class LinkNoLongerValid(Exception):
 # -- consent text ----------------------------------------------------------------------
 
 
+_VERSION_RE = re.compile(r"[0-9a-f]{16}")  # what current_consent() makes
+
+
 def current_consent() -> tuple[str, str]:
     """(version, text) of the configured consent wording; the version is its hash."""
     text = str(current_app.config["CONSENT_TEXT"]).strip()
@@ -91,7 +95,7 @@ def _consent_version(shown: str) -> str:
                 ConsentText, {"version": version, "text": text, "created_at": utcnow()}
             )
         return version
-    if shown and db.session.get(ConsentText, shown) is not None:
+    if _VERSION_RE.fullmatch(shown or "") and db.session.get(ConsentText, shown) is not None:
         return shown
     raise InvalidInput("This form is out of date. Please reload the page and send it again.")
 
