@@ -43,7 +43,14 @@ from tests.conftest import STAFF_PASSWORD
 pytestmark = [
     pytest.mark.slow,
     # No mail server: mail lands in the outbox, whose routes are then served (and posted).
-    pytest.mark.app_config(MAIL_SERVER=None, RATELIMIT_ENABLED=False),
+    # Limits no walk reaches (RATELIMIT_ENABLED would stay off for the process's limiter).
+    pytest.mark.app_config(
+        MAIL_SERVER=None,
+        SUBSCRIBE_LIMIT_PER_IP="100000 per minute",
+        SUBSCRIBE_LIMIT_PER_ADDRESS="100000 per minute",
+        LOGIN_LIMIT_PER_IP="100000 per minute",
+        LOGIN_LIMIT_PER_ACCOUNT="100000 per minute",
+    ),
 ]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "newsletter/demo/has-track2-session-2020-06-08.txt"
