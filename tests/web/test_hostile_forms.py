@@ -5,8 +5,8 @@ The forms are found, not listed: every page the site serves (and every page a va
 answers with) is read, and each form on it becomes a target; every mutating route of
 ``app.url_map`` must be reached that way (or be named below), so a new form is covered
 as soon as a page shows it. For each target, a valid post must be accepted (else the
-hostile ones would prove nothing); then each field in turn is set to 10,000 characters,
-to text with CR/LF, and to text with a NUL byte, the other fields valid.
+hostile ones would prove nothing); then each text field in turn is set to 10,000 characters,
+to text with CR/LF, and to text with a NUL byte, the other fields valid (boxes ticked).
 
 After every post: no text in the database holds a NUL or is longer than its column (what
 PostgreSQL would refuse, checked on SQLite too). After a refused post (a 4xx, or an
@@ -89,6 +89,8 @@ REFUSED_WHEN_VALID = {
     ("staff.digests_control", action)
     for action in ("pause", "resume", "cancel", "unschedule")
 }
+# Inputs that choose rather than take text.
+_CHOICES = {"checkbox", "radio", "submit", "button", "file", "image", "reset"}
 # Which token a route's <token> is, by the first part of its path.
 TOKENS = {"confirm": "confirm", "unsubscribe": "unsubscribe", "preferences": "preferences"}
 
@@ -100,6 +102,7 @@ TOKENS = {"confirm": "confirm", "unsubscribe": "unsubscribe", "preferences": "pr
 class Form:
     action: str
     fields: dict[str, str] = field(default_factory=dict)
+    texts: set[str] = field(default_factory=set)  # the fields a person types into
     formactions: list[str] = field(default_factory=list)  # buttons that post elsewhere
 
 
@@ -126,9 +129,13 @@ class _Forms(HTMLParser):
             self.forms[-1].formactions.append(values["formaction"])
         elif tag == "input" and values.get("name") and values.get("type") != "submit":
             self.forms[-1].fields.setdefault(values["name"], values.get("value", "on"))
+            if values.get("type", "text") not in _CHOICES:
+                self.forms[-1].texts.add(values["name"])
         elif tag in ("textarea", "select") and values.get("name"):
             self._field, self._textarea, self._chosen = values["name"], tag == "textarea", False
             self.forms[-1].fields.setdefault(self._field, "")
+            if tag == "textarea":
+                self.forms[-1].texts.add(self._field)
         elif tag == "option" and self._field and (not self._chosen or "selected" in values):
             if not self.forms[-1].fields[self._field] or "selected" in values:
                 self.forms[-1].fields[self._field] = values.get("value", "")
@@ -263,6 +270,7 @@ class Target:
     endpoint: str
     args: tuple[tuple[str, Any], ...]  # the URL's parts, as the page's form had them
     fields: tuple[tuple[str, str], ...]
+    texts: frozenset[str]
 
     @property
     def key(self) -> tuple[str, Any]:
@@ -327,15 +335,17 @@ class Walk:
     def read(self, page: str, html: str) -> None:
         for form in forms_on(page, html):
             for action in (form.action, *form.formactions):
-                self._add(action, form.fields)
+                self._add(action, form.fields, form.texts)
 
-    def _add(self, action: str, fields: dict[str, str]) -> None:
+    def _add(self, action: str, fields: dict[str, str], texts: set[str]) -> None:
         try:
             endpoint, args = self.adapter.match(urlsplit(action).path, method="POST")
         except (NotFound, MethodNotAllowed):
             self.failures.append(f"a form posts to {action}, which is no route")
             return
-        target = Target(endpoint, tuple(sorted(args.items())), tuple(sorted(fields.items())))
+        target = Target(
+            endpoint, tuple(sorted(args.items())), tuple(sorted(fields.items())), frozenset(texts)
+        )
         self.targets.setdefault(target.key, target)
 
     def crawl(self) -> None:
@@ -352,7 +362,7 @@ class Walk:
                         self.read(url, response.get_data(as_text=True))
         for endpoint, fields in NOT_ON_A_PAGE.items():
             args = dict.fromkeys(self.rules[endpoint].arguments, "")
-            self._add(self.url(endpoint, args), fields)
+            self._add(self.url(endpoint, args), fields, set(fields))
 
     # Posting.
 
@@ -402,8 +412,10 @@ class Walk:
                 self.failures.append(f"{target.key}: a valid post was {verdict}: {valid}")
             if changed or not refused:
                 self.rebuild()
-        # Each field in turn; a form of buttons gets fields it does not expect, all at once.
-        posts = [{**valid, name: text} for name in valid for text in HOSTILE.values()] or [
+        # Each text field in turn (hidden ones too: they reach services as well); a form
+        # of buttons and boxes gets text fields it does not expect, all at once.
+        texts = sorted(target.texts - {"csrf_token"})
+        posts = [{**valid, name: text} for name in texts for text in HOSTILE.values()] or [
             {f"unexpected{number}": text for number, text in enumerate(HOSTILE.values())}
         ]
         for data in posts:
