@@ -24,7 +24,7 @@ from newsletter.settings.colours import HEX_COLOUR, brand_palette
 from newsletter.settings.models import SETTINGS_ID, SiteSettings
 from newsletter.subscriptions.models import ConsentText
 from newsletter.timeutil import utcnow
-from newsletter.validation import InvalidInput, clean_text, normalize_address
+from newsletter.validation import InvalidInput, clean_block, clean_text, normalize_address
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_SIDE = 2000
@@ -145,43 +145,39 @@ def _forget() -> None:
 
 
 def _one_line(value: str, what: str, field: str, limit: int, *, required: bool = False) -> str:
-    cleaned = " ".join(clean_text(value, what, limit).split())
+    cleaned = clean_text(value, field, limit, label=what)
     if required and not cleaned:
-        raise InvalidInput(f"Give {what}.", field)
+        raise InvalidInput(f"Give the {what}.", field)
     return cleaned
 
 
 def _checked(values: SiteValues) -> SiteValues:
-    address_lines = [" ".join(line.split()) for line in (values.postal_address or "").splitlines()]
+    address = clean_block(values.postal_address, "postal_address", 500, label="postal address")
+    address_lines = [" ".join(line.split()) for line in address.splitlines()]
     postal_address = "\n".join(line for line in address_lines if line)
-    clean_text(postal_address.replace("\n", " "), "the postal address", 500)
-    if len(postal_address) > 500:  # noqa: PLR2004 - the column's size
-        raise InvalidInput("The postal address has at most 500 characters.", "postal_address")
     reply_to = values.reply_to.strip()
     if reply_to:
         try:
             reply_to = normalize_address(reply_to).email
         except InvalidInput as error:
             raise InvalidInput(str(error), "reply_to") from error
-    consent = (values.consent_text or "").replace("\r\n", "\n").strip()
+    consent = clean_block(
+        values.consent_text, "consent_text", MAX_CONSENT, label="consent statement"
+    )
     if not consent:
         raise InvalidInput("The subscribe form needs a consent statement.", "consent_text")
-    if len(consent) > MAX_CONSENT:
-        raise InvalidInput(
-            f"The consent statement has at most {MAX_CONSENT} characters.", "consent_text"
-        )
     colour = values.brand_colour.strip().lower()
     if not HEX_COLOUR.match(colour):
         raise InvalidInput("Give the colour as #rrggbb, for example #17324d.", "brand_colour")
     if values.time_zone not in time_zones():
         raise InvalidInput("Choose a time zone from the list.", "time_zone")
     return SiteValues(
-        site_name=_one_line(values.site_name, "the site's name", "site_name", 100, required=True),
+        site_name=_one_line(values.site_name, "site's name", "site_name", 100, required=True),
         organisation_name=_one_line(
-            values.organisation_name, "the organisation", "organisation_name", 200
+            values.organisation_name, "organisation", "organisation_name", 200
         ),
         postal_address=postal_address,
-        sender_name=_one_line(values.sender_name, "the sender's name", "sender_name", 100),
+        sender_name=_one_line(values.sender_name, "sender's name", "sender_name", 100),
         reply_to=reply_to,
         consent_text=consent,
         brand_colour=colour,
@@ -228,7 +224,7 @@ def consent_version(text: str) -> str:
 
 def set_logo(data: bytes, alt: str, actor: StaffUser | None = None) -> None:
     """A PNG, JPEG or GIF of at most 512 KB, with the words that stand for it."""
-    alt = _one_line(alt, "the logo's text", "logo_alt", 200)
+    alt = _one_line(alt, "logo's text", "logo_alt", 200)
     if not alt:
         raise InvalidInput("Say in words what the logo shows (its alt text).", "logo_alt")
     if len(data) > MAX_LOGO_BYTES:
@@ -259,7 +255,7 @@ def set_logo_alt(alt: str) -> None:
     row = _row()
     if row is None or row.logo_version is None:
         return
-    alt = _one_line(alt, "the logo's text", "logo_alt", 200)
+    alt = _one_line(alt, "logo's text", "logo_alt", 200)
     if not alt:
         raise InvalidInput("Say in words what the logo shows (its alt text).", "logo_alt")
     row.logo_alt = alt

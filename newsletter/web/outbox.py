@@ -23,6 +23,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.mailing import outbox
+from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 from newsletter.words import plural
 
@@ -86,6 +87,8 @@ def clear() -> WerkzeugResponse | str:
             action=url_for("outbox.clear"),
             back=url_for("outbox.index"),
         )
-    count = outbox.clear(_path())
-    flash(f"Removed {plural(count, 'message')} from the outbox.", "success")
+    with saving() as attempt:
+        count = outbox.clear(_path())
+    if attempt.ok:
+        flash(f"Removed {plural(count, 'message')} from the outbox.", "success")
     return redirect(url_for("outbox.index"))

@@ -3,6 +3,7 @@ id in order, its text and its Remove box, and the Move button that was pressed."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +11,16 @@ from dataclasses import dataclass, field
 from flask import abort, request
 
 from newsletter.validation import InvalidInput
+
+MAX_ID = 2**31 - 1  # the largest id a column holds
+_ID_RE = re.compile(r"0*([0-9]{1,10})")
+
+
+def form_id(value: str) -> int | None:
+    """A row id sent by a form (ASCII digits, within a column's range), else None."""
+    match = _ID_RE.fullmatch(value)
+    number = int(match.group(1)) if match else 0
+    return number if 0 < number <= MAX_ID else None
 
 
 @dataclass
@@ -52,12 +63,11 @@ class RowsForm:
 def read_rows(prefix: str) -> RowsForm:
     """``<prefix>_id`` in order, ``<prefix>-<id>-text``, ``<prefix>-<id>-remove`` and a
     ``move`` of ``<id>:up`` or ``<id>:down``; 400 for a form that is not ours."""
-    ids = request.form.getlist(f"{prefix}_id")
-    if not all(value.isdigit() for value in ids):
-        abort(400, "The form was not understood. Please reload the page.")
+    ids = [form_id(value) for value in request.form.getlist(f"{prefix}_id")]
     form = RowsForm()
-    for raw in ids:
-        row_id = int(raw)
+    for row_id in ids:
+        if row_id is None:
+            abort(400, "The form was not understood. Please reload the page.")
         form.rows.append(
             RowEdit(
                 id=row_id,
@@ -68,9 +78,10 @@ def read_rows(prefix: str) -> RowsForm:
     move = request.form.get("move", "")
     target, _, direction = move.partition(":")
     if move:
-        if not target.isdigit() or direction not in ("up", "down"):
+        move_id = form_id(target)
+        if move_id is None or direction not in ("up", "down"):
             abort(400, "The form was not understood. Please reload the page.")
-        form.move = (int(target), -1 if direction == "up" else 1)
+        form.move = (move_id, -1 if direction == "up" else 1)
     return form
 
 

@@ -152,3 +152,10 @@ def test_brand_colours_stay_readable():
         assert contrast(palette["brand"], palette["brand-ink"]) >= AA, brand
         assert contrast(palette["brand-link"], "#ffffff") >= AA, brand
         assert contrast(palette["brand-link-dark"], "#13171f") >= AA, brand
+
+
+def test_the_favicon_is_there_at_the_root(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.data.startswith(b"\x00\x00\x01\x00")  # an ICO file
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)

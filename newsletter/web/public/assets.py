@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, send_from_directory
+from pathlib import Path
+
+from flask import Response, abort, current_app
 
 from newsletter.settings import services as site_settings
 from newsletter.web.public import bp
@@ -34,6 +36,8 @@ def logo(version: str) -> Response:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
-    return send_from_directory(
-        current_app.static_folder or "static", "favicon.ico", mimetype="image/vnd.microsoft.icon"
-    )
+    """For browsers and readers that ask at the root (pages link the SVG one)."""
+    icon = Path(current_app.static_folder or "static") / "favicon.ico"
+    response = Response(icon.read_bytes(), mimetype="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -14,7 +14,7 @@ from newsletter.sessions import services as sessions
 from newsletter.subscriptions import lists as list_service
 from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
-from newsletter.web.rows import RowEdit, RowsForm, read_rows
+from newsletter.web.rows import RowEdit, RowsForm, form_id, read_rows
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, DigestForm, NewDigestForm
 from newsletter.words import plural
@@ -82,9 +82,10 @@ def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
 
 def _ticked_points() -> list[int]:
     raw = request.form.getlist("point_ids")
-    if not all(value.isdigit() for value in raw):
+    point_ids = [form_id(value) for value in raw]
+    if None in point_ids:
         abort(400, "The chosen points were not understood.")
-    return [int(value) for value in raw]
+    return [point_id for point_id in point_ids if point_id]
 
 
 def _save_composer(digest: Digest, form: DigestForm, rows: RowsForm, ticked: list[int]) -> int:
@@ -103,7 +104,7 @@ def _save_composer(digest: Digest, form: DigestForm, rows: RowsForm, ticked: lis
             order=rows.order(),
             removed=rows.removed(),
             move=rows.move,
-            reset=request.form.get("reset", type=int),
+            reset=form_id(request.form.get("reset", "")),
         )
     return digests.add_points(digest, ticked) if ticked else 0
 
@@ -158,9 +159,10 @@ def digests_test(digest_id: int) -> WerkzeugResponse:
     if not digest.items:
         flash("Add some points before sending a test.", "error")
     else:
-        render.send_test(digest, current_user.email, current_user.name)
-        db.session.commit()
-        flash(f"A test copy is on its way to {current_user.email}.", "success")
+        with saving() as attempt:
+            render.send_test(digest, current_user.email, current_user.name)
+        if attempt.ok:
+            flash(f"A test copy is on its way to {current_user.email}.", "success")
     return redirect(url_for("staff.digests_preview", digest_id=digest.id))
 
 

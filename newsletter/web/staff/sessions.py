@@ -12,7 +12,7 @@ from newsletter.sessions import services
 from newsletter.sessions.importer import SummaryNotReadable, parse_summary
 from newsletter.sessions.models import DialogueSession, Series
 from newsletter.web.formtools import saving
-from newsletter.web.rows import RowEdit, RowsForm, read_rows
+from newsletter.web.rows import RowEdit, RowsForm, form_id, read_rows
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import (
     ButtonForm,
@@ -22,44 +22,10 @@ from newsletter.web.staff.forms import (
 )
 from newsletter.words import plural
 
-_LIST_FIELDS = ("supporters", "partners", "participant_countries", "notable_attendees")
-
-
-def _lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
 
 def _paragraphs(text: str | None) -> list[str]:
     blocks = (text or "").replace("\r\n", "\n").split("\n\n")
     return [" ".join(block.split()) for block in blocks if block.strip()]
-
-
-def _data(form: SessionForm) -> services.SessionData:
-    return services.SessionData(
-        series_name=form.series_name.data or "",
-        title=form.title.data or "",
-        number=form.number.data,
-        held_on=form.held_on.data,
-        host=form.host.data or "",
-        supporters=_lines(form.supporters.data),
-        partners=_lines(form.partners.data),
-        participant_countries=_lines(form.participant_countries.data),
-        notable_attendees=_lines(form.notable_attendees.data),
-        narrative=form.narrative.data or "",
-        is_published=bool(form.is_published.data),
-    )
-
-
-def _fill(form: SessionForm, data: services.SessionData) -> None:
-    form.series_name.data = data.series_name
-    form.title.data = data.title
-    form.number.data = data.number
-    form.held_on.data = data.held_on
-    form.host.data = data.host
-    for name in _LIST_FIELDS:
-        getattr(form, name).data = "\n".join(getattr(data, name))
-    form.narrative.data = data.narrative
-    form.is_published.data = data.is_published
 
 
 def _render_form(
@@ -84,7 +50,7 @@ def sessions_new() -> Response | tuple[str, int]:
     form = SessionForm()
     if form.validate_on_submit():
         with saving(form) as attempt:
-            session = services.create_session(_data(form))
+            session = services.create_session(form.to_session_data())
         if attempt.ok:
             flash("Session saved. Now add its summary points.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
@@ -103,7 +69,7 @@ def sessions_import() -> tuple[str, int]:
         else:
             data = services.SessionData.from_parsed(parsed)
             draft = ImportedSessionForm(formdata=None)
-            _fill(draft, data)
+            draft.fill_from(data)
             draft.points.data = "\n\n".join(parsed.points)
             return _render_form(
                 "staff/sessions/import_review.html",
@@ -122,8 +88,8 @@ def sessions_import_save() -> Response | tuple[str, int]:
     """Save the checked import; one that matches a session already here is saved only
     when staff chose: update that session, or keep both."""
     form = ImportedSessionForm()
-    data = _data(form)
-    update = request.form.get("update", type=int)
+    data = form.to_session_data()
+    update = form_id(request.form.get("update", ""))
     duplicate = services.find_duplicate(data)
     if form.validate_on_submit() and (duplicate is None or update or request.form.get("as_new")):
         target = db.get_or_404(DialogueSession, update) if update else None
@@ -156,7 +122,7 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
         new_point = request.form.get("new_point", "")
         if form.validate_on_submit():
             with saving(form) as attempt, rows.errors_beside_rows():
-                services.save_session(_data(form), session)
+                services.save_session(form.to_session_data(), session)
                 services.save_points(
                     session,
                     rows.texts(),
@@ -168,7 +134,7 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
             if attempt.ok:
                 return _saved_session(session, rows)
     else:
-        _fill(form, services.SessionData.from_session(session))
+        form.fill_from(services.SessionData.from_session(session))
     return _render_form(
         "staff/sessions/edit.html", form, session=session, rows=rows.rows, new_point=new_point
     )
@@ -190,18 +156,21 @@ def sessions_delete(session_id: int) -> str | Response:
     form = ButtonForm()
     if form.validate_on_submit():
         title = session.title
-        services.delete_session(session)
-        db.session.commit()
-        flash(f"Deleted the session “{title}”.", "success")
-        return redirect(url_for("staff.sessions"))
+        with saving() as attempt:
+            services.delete_session(session)
+        if attempt.ok:
+            flash(f"Deleted the session “{title}”.", "success")
+            return redirect(url_for("staff.sessions"))
     return render_template("staff/sessions/delete.html", session=session, form=form)
 
 
 @bp.post("/sessions/<int:session_id>/digest")
 def sessions_digest(session_id: int) -> Response:
     session = db.get_or_404(DialogueSession, session_id)
-    digest = digests.create_from_session(session, current_user)
-    db.session.commit()
+    with saving() as attempt:
+        digest = digests.create_from_session(session, current_user)
+    if not attempt.ok:
+        return redirect(url_for("staff.sessions_edit", session_id=session_id))
     flash("A draft digest with every point of the session is ready.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest.id))
 
