@@ -27,6 +27,7 @@ from newsletter.slugs import slugify, unique_slug
 from newsletter.validation import InvalidInput, check_characters, clean_block, clean_text
 
 MAX_POINT = 5000
+MAX_LISTED_NUMBER = 2**31 - 1  # beyond the column: no session has it
 MAX_SERIES_DESCRIPTION = 5000
 
 
@@ -192,13 +193,19 @@ def save_points(
 def find_duplicate(data: SessionData) -> DialogueSession | None:
     """A session of the same series, number and date as ``data`` (an import of a summary
     that is here already)."""
-    if data.number is None or data.held_on is None or not data.series_name.strip():
+    try:  # a name that would be refused matches nothing (and reaches no query)
+        name = clean_text(data.series_name, "series_name", SERIES.limit)
+    except InvalidInput:
+        return None
+    if data.number is None or not 0 < data.number <= MAX_LISTED_NUMBER:
+        return None
+    if data.held_on is None or not name:
         return None
     return db.session.scalar(
         sa.select(DialogueSession)
         .join(Series)
         .where(
-            sa.func.lower(Series.name) == data.series_name.strip().lower(),
+            sa.func.lower(Series.name) == name.lower(),
             DialogueSession.number == data.number,
             DialogueSession.held_on == data.held_on,
         )

@@ -183,6 +183,9 @@ def test_importing_the_same_summary_again_warns_and_updates(app, client, editor)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(DialogueSession.id))) == 1
     assert _only_session(app).host == "Heart of Asia Society"
+    # A number no column holds is refused as usual, not matched against the sessions.
+    huge = client.post("/staff/sessions/import/save", data={**values, "number": "9" * 30})
+    assert huge.status_code == 400
     values.pop("update")
     values["as_new"] = "1"
     assert client.post("/staff/sessions/import/save", data=values).status_code == 302
