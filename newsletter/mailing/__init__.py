@@ -7,6 +7,8 @@ once the caller commits.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from email.message import EmailMessage
+from email.policy import SMTP
 
 from flask import Flask, current_app
 
@@ -87,3 +89,25 @@ def compiled_email(
             cache.clear()
         cache[key] = compiled
     return compiled
+
+
+def forward_message(raw: bytes, to_address: str, subject: str, reply_to: str | None) -> int:
+    """Queue ``raw`` (a message that came to us) to ``to_address``, attached to a note
+    from us: resending it under its author's From would fail their DMARC. Replies go
+    to its author."""
+    note = EmailMessage(policy=SMTP)
+    _, sender_address = headers.sender()
+    for name, value in headers.common_headers(f"Fwd: {subject}" if subject else "Fwd").items():
+        note[name] = value
+    note.replace_header("Auto-Submitted", "auto-forwarded")
+    for name, value in headers.recipient_headers(to_address).items():
+        note[name] = value
+    if reply_to:
+        note["Reply-To"] = reply_to
+    note.set_content(
+        f"This message came to {current_app.config['SITE_NAME']} and is not a bounce, a "
+        "complaint or an unsubscribe request; it is attached as it arrived.\n"
+    )
+    note.add_attachment(raw, maintype="application", subtype="octet-stream", filename="message.eml")
+    data = dkim.sign(note.as_bytes())
+    return queue.enqueue(to_address, data, verp.envelope_sender(None, sender_address))

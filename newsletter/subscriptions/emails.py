@@ -85,3 +85,16 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
         extra_headers=mailing.headers.list_headers(unsubscribe_url, token),
         subscriber_id=subscriber.id,
     )
+
+
+def send_unsubscribe_confirmation(subscriber: Subscriber) -> None:
+    """Asked to leave by an email without our token (anyone can write one with any
+    From): the subscriber gets the link to the one-button unsubscribe page instead."""
+    token = unsubscribe_token(subscriber)
+    mailing.send_email(
+        "unsubscribe_confirm",
+        subject=f"Do you want to unsubscribe from {current_app.config['SITE_NAME']}?",
+        to_address=subscriber.email,
+        slots={"unsubscribe_url": links.external_url("public.unsubscribe", token=token)},
+        subscriber_id=subscriber.id,
+    )
