@@ -32,7 +32,10 @@ def messages(path: str, stdin: BinaryIO) -> Iterator[tuple[str, bytes]]:
         head = handle.read(5)
     if head == b"From ":
         mbox = mailbox.mbox(str(target), factory=None, create=False)
-        for key in mbox.iterkeys():
-            yield "mbox", mbox.get_bytes(key)
+        try:
+            for key in mbox.iterkeys():
+                yield "mbox", mbox.get_bytes(key)
+        finally:
+            mbox.close()
         return
     yield "file", target.read_bytes()
