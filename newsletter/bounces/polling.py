@@ -52,25 +52,27 @@ def poll_quietly(app: Flask) -> int:
     return summary.read if summary is not None else 0
 
 
-def _context(config: Any) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=config["INBOUND_TLS_CA_FILE"] or None)
+_TIMEOUT = 30.0
 
 
-def _security(value: object) -> str:
-    security = str(value or "ssl").lower()
+def _endpoint(config: Any, protocol: str) -> tuple[str, int, ssl.SSLContext, bool]:
+    """Host, port, the TLS context (certificates verified), and whether TLS starts at
+    once (``ssl``) rather than by STARTTLS: mail is never fetched in the clear."""
+    prefix = f"INBOUND_{protocol}_"
+    security = str(config[prefix + "SECURITY"] or "ssl").lower()
     if security not in ("ssl", "starttls"):
         raise MailboxError(f"unknown security {security!r}: use ssl or starttls (TLS is required)")
-    return security
+    context = ssl.create_default_context(cafile=config["INBOUND_TLS_CA_FILE"] or None)
+    return str(config[prefix + "HOST"]), int(config[prefix + "PORT"]), context, security == "ssl"
 
 
 def _poll_imap(config: Any) -> inbound.Summary:
-    host, port = str(config["INBOUND_IMAP_HOST"]), int(config["INBOUND_IMAP_PORT"])
-    context = _context(config)
+    host, port, context, implicit = _endpoint(config, "IMAP")
     client: imaplib.IMAP4
-    if _security(config["INBOUND_IMAP_SECURITY"]) == "ssl":
-        client = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=30)
+    if implicit:
+        client = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=_TIMEOUT)
     else:
-        client = imaplib.IMAP4(host, port, timeout=30)
+        client = imaplib.IMAP4(host, port, timeout=_TIMEOUT)
         client.starttls(ssl_context=context)
     summary = inbound.Summary()
     try:
@@ -111,13 +113,12 @@ def _quote(folder: str) -> str:
 
 
 def _poll_pop3(config: Any) -> inbound.Summary:
-    host, port = str(config["INBOUND_POP3_HOST"]), int(config["INBOUND_POP3_PORT"])
-    context = _context(config)
+    host, port, context, implicit = _endpoint(config, "POP3")
     client: poplib.POP3
-    if _security(config["INBOUND_POP3_SECURITY"]) == "ssl":
-        client = poplib.POP3_SSL(host, port, context=context, timeout=30)
+    if implicit:
+        client = poplib.POP3_SSL(host, port, context=context, timeout=_TIMEOUT)
     else:
-        client = poplib.POP3(host, port, timeout=30)
+        client = poplib.POP3(host, port, timeout=_TIMEOUT)
         client.stls(context=context)
     summary = inbound.Summary()
     try:

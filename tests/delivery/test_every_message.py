@@ -166,3 +166,35 @@ def test_an_unreadable_dkim_key_refuses_to_start(app_config, tmp_path):
         create_app(config)
     with pytest.raises(RuntimeError, match="cannot sign"):
         create_app({**config, "DKIM_PRIVATE_KEY": "not a key", "DKIM_PRIVATE_KEY_FILE": None})
+
+
+@signed
+@pytest.mark.app_config(INBOUND_FORWARD_TO="office@news.example.org")
+def test_mail_sent_because_of_returned_mail_is_signed_too(
+    app, runner, add_subscribers, digest_id, start, outbox
+):
+    """The confirmation an unsubscribe email without our token gets, and a reader's
+    reply forwarded to staff."""
+    (reader,) = add_subscribers(1)
+    start(digest_id)
+    execution.work_on(app, digest_id)
+    outbox.wait_for(1)
+    outbox.reset()
+    ask = (
+        f"From: {reader}\r\nTo: unsubscribe@news.example.org\r\nSubject: unsubscribe\r\n"
+        "Message-ID: <ask@example.org>\r\n\r\nplease\r\n"
+    ).encode()
+    reply = (
+        f"From: {reader}\r\nTo: digest@news.example.org\r\nSubject: Re: thanks\r\n"
+        "Message-ID: <reply@example.org>\r\n\r\nThank you.\r\n"
+    ).encode()
+    for message in (ask, reply):
+        assert runner.invoke(args=["inbound", "process", "-"], input=message).exit_code == 0
+    confirmation, forwarded = outbox.wait_for(2)
+    assert confirmation.to == reader
+    assert forwarded.to == "office@news.example.org"
+    for received in (confirmation, forwarded):
+        _assert_signed(received.data)
+    subscriber_id = _subscriber_id(app, reader)
+    with app.app_context():
+        assert verp.read(confirmation.mail_from) == verp.Named("subscriber", subscriber_id, True)
