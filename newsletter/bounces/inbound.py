@@ -1,17 +1,14 @@
 """Processing mail that comes back: each message is read, matched, acted on and
 recorded once.
 
-``process_message`` is the service (it flushes, never commits); ``process_and_commit``
-is what callers that own a transaction per message use (the command line, the
-mailbox poller): a message's outcome is committed before the next one is read, and
-before a mailbox is told to move or delete it. The same message processed twice
-changes nothing the second time (its sha256 is kept).
+``process_message`` is the service (it flushes, never commits; ``runner`` commits each
+message). The same message processed twice changes nothing the second time (its
+sha256 is kept).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,7 +17,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from newsletter import mailing
 from newsletter.bounces import matching, policy
@@ -35,8 +31,6 @@ from newsletter.timeutil import utcnow
 from newsletter.tokens import BadToken, Purpose, read_token
 from newsletter.validation import InvalidInput, normalize_address
 
-log = logging.getLogger(__name__)
-
 _FAILURE_EVENTS = {
     "gone": EventKind.HARD_BOUNCE,
     "transient": EventKind.SOFT_BOUNCE,
@@ -45,8 +39,8 @@ _FAILURE_EVENTS = {
 }
 _NOTICES = {"delayed": EventKind.DELAYED, "delivered": EventKind.DELIVERED}
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_DUPLICATE = "duplicate"
-_ERROR = "error"
+DUPLICATE = "duplicate"
+ERROR = "error"
 
 
 @dataclass
@@ -82,29 +76,13 @@ class Summary:
             f"Auto-replies: {e['auto_reply']}. Delay notices: {e['delayed']}. "
             f"Success notices: {e['delivered']}.",
             f"Forwarded: {o['forwarded']}. Kept for staff: {o['kept']}. About no one we mail: "
-            f"{o['unmatched']}. Unreadable: {o['unreadable']}. Seen before: {o[_DUPLICATE]}."
-            + (f" Failed (left to retry): {o[_ERROR]}." if o[_ERROR] else ""),
+            f"{o['unmatched']}. Unreadable: {o['unreadable']}. Seen before: {o[DUPLICATE]}."
+            + (f" Failed (left to retry): {o[ERROR]}." if o[ERROR] else ""),
         ]
 
 
 def fingerprint(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip()).hexdigest()
-
-
-def process_and_commit(raw: bytes, origin: str, envelope_to: Sequence[str] = ()) -> Result:
-    """Process one message in a transaction of its own; a failure rolls it back (the
-    message stays where it was, to be read again) instead of stopping the run."""
-    try:
-        result = process_message(raw, origin, envelope_to)
-        db.session.commit()
-    except IntegrityError:  # another process took the same message at the same time
-        db.session.rollback()
-        return Result(_DUPLICATE, summary="processed by another worker")
-    except Exception:
-        db.session.rollback()
-        log.exception("an inbound message could not be processed; it stays to be retried")
-        return Result(_ERROR, summary="could not be processed")
-    return result
 
 
 def process_message(
@@ -115,7 +93,7 @@ def process_message(
     now = now or utcnow()
     digest = fingerprint(raw)
     if db.session.scalar(sa.select(InboundMessage.id).where(InboundMessage.fingerprint == digest)):
-        return Result(_DUPLICATE, summary="seen before: nothing changed")
+        return Result(DUPLICATE, summary="seen before: nothing changed")
     config = current_app.config
     reading = read_message(raw, str(config["UNSUBSCRIBE_MAILTO"]), int(config["INBOUND_MAX_BYTES"]))
     row = InboundMessage(fingerprint=digest, origin=origin[:16], size=len(raw), received_at=now)

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 
-from newsletter.bounces import inbound
+from newsletter.bounces import inbound, runner
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _poll_imap(config: Any) -> inbound.Summary:
             raw = next((item[1] for item in fetched if isinstance(item, tuple)), None)
             if raw is None:
                 continue
-            result = inbound.process_and_commit(raw, "imap")
+            result = runner.process_and_commit(raw, "imap")
             summary.add(result)
             if result.outcome == "error":
                 continue  # stays in the mailbox, unseen, for the next tick
@@ -127,7 +127,7 @@ def _poll_pop3(config: Any) -> inbound.Summary:
         count, _ = client.stat()
         for number in range(1, min(count, int(config["INBOUND_BATCH"])) + 1):
             _, lines, _ = client.retr(number)
-            result = inbound.process_and_commit(b"\r\n".join(lines) + b"\r\n", "pop3")
+            result = runner.process_and_commit(b"\r\n".join(lines) + b"\r\n", "pop3")
             summary.add(result)
             if result.outcome != "error":
                 client.dele(number)  # removed at QUIT, after every outcome is committed

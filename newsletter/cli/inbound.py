@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from newsletter.bounces import inbound, polling
+from newsletter.bounces import inbound, polling, runner
 from newsletter.bounces.sources import SourceError, messages
 from newsletter.cli.common import echo_rows
 
@@ -41,7 +41,7 @@ def process(path: str, recipient: tuple[str, ...]) -> None:
     summary = inbound.Summary()
     try:
         for origin, raw in messages(path, sys.stdin.buffer):
-            summary.add(inbound.process_and_commit(raw, origin, envelope))
+            summary.add(runner.process_and_commit(raw, origin, envelope))
     except SourceError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:

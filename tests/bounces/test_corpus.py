@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from newsletter.bounces import inbound, verp
+from newsletter.bounces import runner, verp
 from newsletter.bounces.models import EventKind, InboundMessage, InboundOutcome, MailEvent
 from newsletter.extensions import db
 from newsletter.subscriptions.models import Subscriber, SubscriberStatus
@@ -69,10 +69,10 @@ def test_each_returned_message_is_routed_as_expected(app, path, expected):
     raw = (CORPUS / path).read_bytes()
     with app.app_context():
         address = verp.envelope_sender(subscriber_id, "x@example.org")
-        result = inbound.process_and_commit(raw, "file", [address])
+        result = runner.process_and_commit(raw, "file", [address])
         status = db.session.get(Subscriber, subscriber_id).status
         events = list(db.session.scalars(sa.select(MailEvent.kind)))
-        again = inbound.process_and_commit(raw, "file", [address])
+        again = runner.process_and_commit(raw, "file", [address])
         assert again.outcome == "duplicate"
         assert db.session.scalar(sa.select(sa.func.count(MailEvent.id))) == len(events)
         assert db.session.scalar(sa.select(sa.func.count(InboundMessage.id))) == 1

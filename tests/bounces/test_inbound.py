@@ -52,11 +52,14 @@ def test_a_piped_bounce_stops_a_gone_address_and_leaves_a_full_mailbox(
     app, runner, add_subscribers, digest_id, start, outbox
 ):
     (gone, full, fine), copies = _send(app, add_subscribers, digest_id, start, outbox)
-    output = _pipe(
-        runner,
-        dsn(copies[gone].mail_from, gone, "5.1.1", "550 5.1.1 <x>: Recipient address rejected: "
-            "User unknown in virtual mailbox table", returned=copies[gone].data),
-    )  # fmt: skip
+    report = dsn(
+        copies[gone].mail_from,
+        gone,
+        "5.1.1",
+        "550 5.1.1 <x>: Recipient address rejected: User unknown in virtual mailbox table",
+        returned=copies[gone].data,
+    )
+    output = _pipe(runner, report)
     assert "Bounces: 1 gone, 0 transient" in output
     _pipe(
         runner,
@@ -76,11 +79,7 @@ def test_a_piped_bounce_stops_a_gone_address_and_leaves_a_full_mailbox(
         assert event.digest_id == digest_id
         assert event.delivery_id is not None
     # The same report again changes nothing.
-    again = _pipe(
-        runner,
-        dsn(copies[gone].mail_from, gone, "5.1.1", "550 5.1.1 <x>: Recipient address rejected: "
-            "User unknown in virtual mailbox table", returned=copies[gone].data),
-    )  # fmt: skip
+    again = _pipe(runner, report)
     assert "Seen before: 1" in again
     assert _events(app) == ["hard_bounce", "soft_bounce"]
 

@@ -80,12 +80,12 @@ def test_a_message_that_fails_stays_in_the_mailbox(
 ):
     (gone, _), copies = _copies(app, add_subscribers, digest_id, start, outbox)
     dovecot.deliver(dsn(copies[gone].mail_from, gone, "5.1.1", "550 5.1.1 user unknown"))
-    from newsletter.bounces import inbound
+    from newsletter.bounces import runner
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(inbound, "process_message", broken)
+    monkeypatch.setattr(runner, "process_message", broken)
     summary = polling.poll(app)
     assert summary is not None
     assert summary.outcomes["error"] == 1
