@@ -17,39 +17,26 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr
 from typing import Literal
 
-from flufl.bounce import all_failures
+from newsletter.bounces.prose import (
+    FAILURE_CODE_RE,
+    MAIL_SYSTEM_RE,
+    Action,
+    Finding,
+    looks_like_bounce,
+    near,
+    read_prose,
+    server_words,
+    smtp_code,
+    status_of,
+    unnamed,
+)
 
 Kind = Literal["report", "bounce", "complaint", "unsubscribe", "auto_reply", "other", "unreadable"]
-Action = Literal["failed", "delayed", "delivered", "relayed", "expanded"]
 
-_ENHANCED_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-_FAILURE_CODE_RE = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-# Where a bounce starts quoting the message it returns: words after it are not the
-# server's (a returned digest may well say "policy" or "spam").
-_RETURNED_RE = re.compile(
-    r"below (this|the next) line is a copy|original message (follows?|below)|"
-    r"lines of (your|the) original message|-+ ?(original message|this is a copy|"
-    r"message text follows|returned message|the header of the original)|"
-    r"text of the returned message|^received: from ",
-    re.IGNORECASE | re.MULTILINE,
-)
-_SMTP_CODE_RE = re.compile(r"(?<!\d)([245]\d\d)[ -](?=\S)")
 _OUR_MESSAGE_ID_RE = re.compile(rb"<[0-9a-f]{16}\.d\d{1,19}\.[0-9a-f]{16}@[^>\s]{1,255}>", re.I)
 _VERP_RE = re.compile(rb"bounces\+s?\d{1,19}-[0-9a-z]{1,40}@[a-z0-9.-]{1,255}", re.I)
 _UNSUBSCRIBE_RE = re.compile(r"^\s*unsubscribe\b\s*([\w.-]{10,200})?", re.I)
 _ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
-_MAIL_SYSTEM_RE = re.compile(
-    r"^(mailer-daemon|postmaster|mail-daemon|mailer|mail\.?delivery|bounces?|"
-    r"mdaemon|mmdf|smtp|root|exim|qmail|noreply-dmarc)\b",
-    re.I,
-)
-_DAEMON_RE = re.compile(r"^(mailer-daemon|postmaster|mail-daemon)$", re.I)
-_BOUNCE_SUBJECT_RE = re.compile(
-    r"undeliver|undelivered|delivery (status|failure|notification|has failed|problem)|"
-    r"returned mail|mail delivery|failure notice|non-?delivery|could not be delivered|"
-    r"delivery failed|rejected|nicht zustellbar|unzustellbar|message not delivered|^mail error",
-    re.I,
-)
 _AUTO_REPLY_BODY_RE = re.compile(
     r"out of (the )?office|on (vacation|holiday|leave)|automatic reply|auto-?reply|"
     r"away from (the office|my desk)|will be back|limited access to (my )?e-?mail",
@@ -61,17 +48,6 @@ _AUTO_REPLY_SUBJECT_RE = re.compile(
     r"automati(c|sk)a? atbilde|atva[lļ]in[aā]jum",
     re.I,
 )
-
-
-@dataclass
-class Finding:
-    """One recipient a report speaks of."""
-
-    address: str | None
-    action: Action
-    status: str = ""  # RFC 3463 enhanced code ("5.1.1"), when the report gives one
-    diagnostic: str = ""  # the remote server's words
-    smtp_code: int | None = None
 
 
 @dataclass
@@ -137,9 +113,10 @@ def _classify(message: Message, reading: Reading, unsubscribe_address: str) -> N
     auto_reply = _AUTO_REPLY_SUBJECT_RE.search(reading.subject) or _AUTO_REPLY_BODY_RE.search(
         _first_text(message)[:600]
     )
-    if _looks_like_bounce(message, reading) and not (auto_reply and not reading.findings):
+    bounce = looks_like_bounce(message, reading.sender, reading.subject, reading.auto_submitted)
+    if bounce and not auto_reply:
         reading.kind = "bounce"
-        reading.findings = _read_prose(message) or [_unnamed(message)]
+        reading.findings = read_prose(message) or [unnamed(message)]
         return
     if reading.auto_submitted or auto_reply:
         reading.kind = "auto_reply"
@@ -204,7 +181,7 @@ def _address(value: object) -> str | None:
 
 def _read_dsn(parts: list[Message]) -> list[Finding]:
     findings = []
-    text = _server_words(parts)
+    text = server_words(parts)
     for part in parts:
         if part.get_content_type() not in (
             "message/delivery-status",
@@ -220,17 +197,17 @@ def _read_dsn(parts: list[Message]) -> list[Finding]:
             diagnostic = " ".join(str(block.get("Diagnostic-Code") or "").split())
             if ";" in diagnostic[:12]:
                 diagnostic = diagnostic.split(";", 1)[1].strip()
-            status = _status(status_text) or _status(diagnostic, _FAILURE_CODE_RE)
+            status = status_of(status_text) or status_of(diagnostic, FAILURE_CODE_RE)
             address = _address(block.get("Original-Recipient")) or _address(recipient)
             if not diagnostic and address:
-                diagnostic = _near(text, address)
+                diagnostic = near(text, address)
             findings.append(
                 Finding(
                     address=address,
                     action=_action(action, status),
                     status=status,
                     diagnostic=diagnostic[:1000],
-                    smtp_code=_smtp_code(diagnostic),
+                    smtp_code=smtp_code(diagnostic),
                 )
             )
     return findings
@@ -274,7 +251,7 @@ def _returned(part: Message) -> list[Message]:
 
 
 def _is_unsubscribe(message: Message, reading: Reading, unsubscribe_address: str) -> bool:
-    if reading.auto_submitted or _MAIL_SYSTEM_RE.match(reading.sender.split("@")[0]):
+    if reading.auto_submitted or MAIL_SYSTEM_RE.match(reading.sender.split("@")[0]):
         return False
     to_us = unsubscribe_address.lower() in (a.lower() for a in reading.envelope_to)
     match = _UNSUBSCRIBE_RE.match(reading.subject) or _UNSUBSCRIBE_RE.match(_first_text(message))
@@ -291,102 +268,3 @@ def _first_text(message: Message) -> str:
             if isinstance(payload, bytes):
                 return payload[:2000].decode("utf-8", "replace")
     return ""
-
-
-# -- prose bounces ------------------------------------------------------------------------
-
-
-def _looks_like_bounce(message: Message, reading: Reading) -> bool:
-    """Written by a mail system, not a person: a bounce sender, subject or empty
-    return path (a person's vacation notice never counts as a bounce)."""
-    return_path = parseaddr(str(message.get("Return-Path") or ""))[1]
-    return bool(
-        _MAIL_SYSTEM_RE.match(reading.sender.split("@")[0])
-        or _DAEMON_RE.match(return_path.split("@")[0])
-        or _BOUNCE_SUBJECT_RE.search(reading.subject)
-        or (str(message.get("Return-Path") or "").strip() == "<>" and not reading.auto_submitted)
-    )
-
-
-def _read_prose(message: Message) -> list[Finding]:
-    """Recipients ``flufl.bounce`` finds, each with the status code and words found
-    next to it in the text."""
-    try:
-        temporary, permanent = all_failures(message)
-    except Exception:  # a detector tripping on odd input is no reason to lose the message
-        return []
-    text = _server_words(list(message.walk()))
-    findings = []
-    for raw_address, action in [
-        *((a, "failed") for a in sorted(permanent)),
-        *((a, "delayed") for a in sorted(temporary - permanent)),
-    ]:
-        address = (
-            raw_address.decode("utf-8", "replace")
-            if isinstance(raw_address, bytes)
-            else str(raw_address)
-        )
-        diagnostic = _near(text, address)
-        status = _status(diagnostic, _FAILURE_CODE_RE) or _status(text, _FAILURE_CODE_RE)
-        findings.append(
-            Finding(
-                address=address if "@" in address else None,
-                action=action,  # type: ignore[arg-type]
-                status=status,
-                diagnostic=diagnostic,
-                smtp_code=_smtp_code(diagnostic),
-            )
-        )
-    return findings
-
-
-def _unnamed(message: Message) -> Finding:
-    """A bounce in which no recipient could be found: the server's words alone (the
-    VERP address it came back to may still say whom it is about)."""
-    text = _server_words(list(message.walk()))
-    status = _status(text, _FAILURE_CODE_RE)
-    return Finding(None, "failed", status, " ".join(text.split())[:1000], _smtp_code(text))
-
-
-def _server_words(parts: list[Message]) -> str:
-    """The text parts of a bounce up to where it quotes the returned message."""
-    chunks = []
-    for part in parts:
-        if part.get_content_maintype() == "text" and part.get_content_subtype() != "rfc822-headers":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                chunks.append(payload[:200_000].decode("utf-8", "replace"))
-        elif part.get_content_type() == "message/rfc822":
-            break  # the returned message follows: its words are ours, not the server's
-    text = "\n".join(chunks)
-    returned = _RETURNED_RE.search(text)
-    return text[: returned.start()] if returned else text
-
-
-_WINDOWS = 3  # mentions of an address read for its reason
-
-
-def _near(text: str, address: str) -> str:
-    """The lines around each mention of ``address`` (the line before it and three after):
-    where MTAs put the reason."""
-    lines = text.splitlines()
-    local = address.lower().split("@")[0]
-    windows = []
-    for index, line in enumerate(lines):
-        if local and local in line.lower():
-            windows.append(" ".join(lines[max(0, index - 1) : index + 4]))
-            if len(windows) == _WINDOWS:
-                break
-    if not windows:
-        return " ".join(text.split())[:500]
-    return " ".join(" ".join(windows).split())[:1000]
-
-
-def _status(text: str, pattern: re.Pattern[str] = _ENHANCED_RE) -> str:
-    match = pattern.search(text or "")
-    return ".".join(match.groups()) if match else ""
-
-
-def _smtp_code(text: str) -> int | None:
-    match = _SMTP_CODE_RE.search(text or "")
-    return int(match.group(1)) if match else None
