@@ -24,6 +24,18 @@ def subscriber_events(subscriber_id: int, limit: int = 100) -> list[MailEvent]:
     return list(db.session.scalars(query))
 
 
+def alerts(limit: int = 50) -> list[MailEvent]:
+    """Rejections that blame us (blocklists, policy, DMARC), newest first: what staff
+    must look into, since they are never counted against subscribers."""
+    query = (
+        sa.select(MailEvent)
+        .where(MailEvent.kind == EventKind.REJECTED)
+        .order_by(MailEvent.at.desc(), MailEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
 @dataclass(frozen=True)
 class DayCount:
     day: date

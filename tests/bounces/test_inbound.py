@@ -221,6 +221,11 @@ def test_rejections_that_blame_us_never_count_and_pause_the_send(
         assert digest.status == DigestStatus.PAUSED
         assert "refused our mail" in digest.pause_reason
     assert _events(app) == ["rejected"] * 3
+    with app.app_context():
+        (latest, *_) = events.alerts()
+        assert latest.status_code == "5.7.1"
+        assert "Spamhaus" in latest.diagnostic
+        assert latest.digest_id == digest_id
 
 
 @with_verp
