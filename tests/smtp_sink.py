@@ -13,12 +13,16 @@ import email.policy
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
+
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -46,6 +50,7 @@ class _Rules:
     data_replies: dict[str, list[str]] = field(default_factory=dict)
     drop_after: int | None = None  # close the connection after accepting this many messages
     delay: float = 0.0
+    held: threading.Event | None = None  # set while messages wait in DATA (``holding``)
     auth_required: bool = False
     pipelining: bool = True  # advertise RFC 2920 PIPELINING, as real servers do
 
@@ -56,6 +61,7 @@ class SinkHandler:
         self.received: list[Received] = []
         self.rules = _Rules()
         self.connections = 0
+        self.in_data = 0  # messages waiting in DATA while the sink is held
 
     async def handle_EHLO(
         self,
@@ -103,6 +109,14 @@ class SinkHandler:
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         if self.rules.delay:
             await asyncio.sleep(self.rules.delay)
+        held = self.rules.held
+        if held is not None and held.is_set():
+            with self.lock:
+                self.in_data += 1
+            while held.is_set():
+                await asyncio.sleep(0.005)
+            with self.lock:
+                self.in_data -= 1
         rcpt = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
         reply = self._next_reply(self.rules.data_replies, rcpt)
         if reply is not None and not reply.startswith("2"):
@@ -164,14 +178,17 @@ class SMTPSink:
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """At least ``count`` messages, waiting for a background sender if needed."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        if count <= 0:
+            return self.received
+
+        def enough() -> list[Received] | None:
             got = self.received
-            if len(got) >= count:
-                return got
-            time.sleep(0.02)
-        raise AssertionError(
-            f"expected {count} message(s), the SMTP server got {len(self.received)}"
+            return got if len(got) >= count else None
+
+        return wait_until(
+            enough,
+            timeout,
+            lambda: f"expected {count} message(s), the SMTP server got {len(self.received)}",
         )
 
     # -- faults ------------------------------------------------------------------------
@@ -194,6 +211,27 @@ class SMTPSink:
 
     def slow_down(self, seconds: float) -> None:
         self.handler.rules.delay = seconds
+
+    @contextmanager
+    def holding(self, limit: float = 10.0) -> Iterator[None]:
+        """Keep every message that reaches DATA waiting, neither stored nor answered,
+        until the block ends (or ``limit`` seconds pass, so that a sender that waits for
+        the answer fails the test instead of hanging it)."""
+        held = threading.Event()
+        held.set()
+        release = threading.Timer(limit, held.clear)
+        self.handler.rules.held = held
+        release.start()
+        try:
+            yield
+        finally:
+            held.clear()
+            release.cancel()
+
+    def waiting_in_data(self) -> int:
+        """How many messages wait in DATA right now (see ``holding``)."""
+        with self.handler.lock:
+            return self.handler.in_data
 
     def advertise_pipelining(self, enabled: bool) -> None:
         self.handler.rules.pipelining = enabled
