@@ -51,6 +51,7 @@ class _Rules:
     drop_after: int | None = None  # close the connection after accepting this many messages
     delay: float = 0.0
     held: threading.Event | None = None  # set while messages wait in DATA (``holding``)
+    hold_after: int = 0  # ... once this many messages have been stored
     auth_required: bool = False
     pipelining: bool = True  # advertise RFC 2920 PIPELINING, as real servers do
 
@@ -110,25 +111,13 @@ class SinkHandler:
         if self.rules.delay:
             await asyncio.sleep(self.rules.delay)
         held = self.rules.held
-        if held is not None and held.is_set():
-            with self.lock:
-                self.in_data += 1
-            while held.is_set():
-                await asyncio.sleep(0.005)
-            with self.lock:
-                self.in_data -= 1
+        if held is not None and held.is_set() and len(self.received) >= self.rules.hold_after:
+            await self._wait_while(held, envelope)
         rcpt = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
         reply = self._next_reply(self.rules.data_replies, rcpt)
         if reply is not None and not reply.startswith("2"):
             return reply
-        content = envelope.original_content or b""
-        with self.lock:
-            self.received.append(
-                Received(
-                    str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content), time.time()
-                )
-            )
-            count = len(self.received)
+        count = self._store(envelope)
         drop_after = self.rules.drop_after
         if drop_after is not None and count % drop_after == 0:
             # The message is stored, but the client never hears "250": the case in
@@ -136,6 +125,31 @@ class SinkHandler:
             server.transport.close()
             return "421 4.4.2 closing"
         return "250 2.0.0 OK queued"
+
+    async def _wait_while(self, held: threading.Event, envelope: Envelope) -> None:
+        with self.lock:
+            self.in_data += 1
+        try:
+            while held.is_set():
+                await asyncio.sleep(0.005)
+        except asyncio.CancelledError:
+            # The client went away while it waited for our answer (aiosmtpd cancels the
+            # handler): the server has the whole message all the same, and delivers it.
+            self._store(envelope)
+            raise
+        finally:
+            with self.lock:
+                self.in_data -= 1
+
+    def _store(self, envelope: Envelope) -> int:
+        content = envelope.original_content or b""
+        with self.lock:
+            self.received.append(
+                Received(
+                    str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content), time.time()
+                )
+            )
+            return len(self.received)
 
     def _next_reply(self, table: dict[str, list[str]], address: str) -> str | None:
         with self.lock:
@@ -213,13 +227,16 @@ class SMTPSink:
         self.handler.rules.delay = seconds
 
     @contextmanager
-    def holding(self, limit: float = 10.0) -> Iterator[None]:
-        """Keep every message that reaches DATA waiting, neither stored nor answered,
-        until the block ends (or ``limit`` seconds pass, so that a sender that waits for
-        the answer fails the test instead of hanging it)."""
+    def holding(self, after: int = 0, limit: float = 10.0) -> Iterator[None]:
+        """Once ``after`` messages have been stored, keep every message that reaches DATA
+        waiting, neither stored nor answered, until the block ends (or ``limit`` seconds
+        pass, so that a sender that waits for the answer fails the test instead of
+        hanging it). A held message whose sender goes away meanwhile is stored: the
+        server has it, the sender never heard so."""
         held = threading.Event()
         held.set()
         release = threading.Timer(limit, held.clear)
+        self.handler.rules.hold_after = after
         self.handler.rules.held = held
         release.start()
         try:
