@@ -142,6 +142,11 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     from newsletter.delivery import execution
 
     execution.stop_background(app)
+    # Mail the test's requests handed to the background mail thread leaves now, not
+    # into the next test's outbox.
+    mail_thread = app.extensions.get("newsletter.mail_thread")
+    if mail_thread is not None:
+        mail_thread.shutdown(wait=True)
     with app.app_context():
         db.session.remove()
         if TEST_DATABASE_URL:

@@ -169,16 +169,31 @@ def free_port() -> int:
 class SMTPSink:
     def __init__(self) -> None:
         self.handler = SinkHandler()
-        self.port = free_port()
-        self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, data_size_limit=50 * 1024 * 1024
-        )
+        self.port = 0
+        self.controller: Controller | None = None
 
-    def start(self) -> None:
-        self.controller.start()
+    def start(self, attempts: int = 5) -> None:
+        """Listen on a free port; another process (a suite running beside this one) may
+        take the port between ``free_port`` and the bind: then try another."""
+        for attempt in range(attempts):
+            self.port = free_port()
+            self.controller = Controller(
+                self.handler,
+                hostname="127.0.0.1",
+                port=self.port,
+                data_size_limit=50 * 1024 * 1024,
+            )
+            try:
+                self.controller.start()
+            except OSError:
+                if attempt == attempts - 1:
+                    raise
+            else:
+                return
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
 
     # -- inspecting ----------------------------------------------------------------------
     @property
