@@ -81,9 +81,15 @@ def encoded_words(text: str) -> list[str]:
     return [_b_word(chunk) for chunk in _chunks(text, lambda c: len(c) <= _B_MAX_BYTES)]
 
 
+def _looks_encoded(value: str) -> bool:
+    """Whether ASCII text holds ``=?``, which a reader may decode as an RFC 2047 encoded
+    word: such text is encoded itself, so that it reads as written."""
+    return "=?" in value
+
+
 def unstructured(value: str) -> str:
     """An unstructured header value (a subject): ASCII as it is, else encoded words."""
-    if value.isascii():
+    if value.isascii() and not _looks_encoded(value):
         return value
     return " ".join(encoded_words(value))
 
@@ -91,7 +97,7 @@ def unstructured(value: str) -> str:
 def phrase(value: str) -> str:
     """A display name or ``List-Id`` phrase: atoms as they are, other ASCII text as a
     quoted string, non-ASCII text as encoded words."""
-    if not value.isascii():
+    if not value.isascii() or _looks_encoded(value):
         return " ".join(encoded_words(value))
     if _ATOM_RE.match(value) and value.strip() == value and "  " not in value:
         return value

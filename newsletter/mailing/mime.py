@@ -77,20 +77,26 @@ def _qp(text: str) -> bytes:
     breaks), a line-leading dot encoded as ``=2E`` so that the message is ``DotSafe``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
-    if encoded.startswith(b".") or b"\n." in encoded:
+    if encoded.startswith(b".") or any(mark in encoded for mark in _LONG_LINE_MARKS):
         encoded = b"\n".join(_dot_safe_line(line) for line in encoded.split(b"\n"))
     return encoded.replace(b"\n", _CRLF)
 
 
 _QP_LINE = 76  # RFC 2045 6.7: encoded lines of at most 76 characters
+# Where b2a_qp's output needs a second look: a line that starts with a dot, and a
+# space or tab before a line end, which b2a_qp escapes after wrapping (a 78-character
+# line for 75 letters and a space).
+_LONG_LINE_MARKS = (b"\n.", b"=20\n", b"=09\n")
 
 
 def _dot_safe_line(line: bytes) -> bytes:
     """One encoded line with a leading dot written ``=2E``, cut again (softly, never
-    inside an escape) where that made it longer than 76 characters."""
+    inside an escape) where that, or an escaped trailing space, made it longer than 76
+    characters."""
     pieces = []
-    while line.startswith(b"."):
-        line = b"=2E" + line[1:]
+    while True:
+        if line.startswith(b"."):
+            line = b"=2E" + line[1:]
         if len(line) <= _QP_LINE:
             break
         cut = _QP_LINE - 1
@@ -109,6 +115,12 @@ def _piece(text: str) -> bytes:
     encoded = _qp(text)
     if encoded.endswith(_CRLF):
         return encoded
+    if len(encoded) - encoded.rfind(b"\n") - 1 >= _QP_LINE:
+        # A last line of 76 characters leaves no room for the soft break's "=": its last
+        # character (or escape) moves to a line of its own.
+        keep = 3 if encoded[-3:-2] == b"=" else 1
+        tail = encoded[-keep:]
+        encoded = encoded[:-keep] + _SOFT_BREAK + (b"=2E" if tail == b"." else tail)
     return encoded + _SOFT_BREAK
 
 
