@@ -86,3 +86,17 @@ def test_commands_in_a_checkout_use_the_key_a_debug_run_made(app_config, monkeyp
     monkeypatch.delenv("FLASK_DEBUG")
     plain = create_app({**app_config, "SECRET_KEY": None})
     assert plain.config["SECRET_KEY"] == debug.config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("CONTENT_LANGUAGE", "en\r\nBcc: x@example.org", "CONTENT_LANGUAGE must be a language"),
+        ("CONTENT_LANGUAGE", "", "CONTENT_LANGUAGE must be a language"),
+        ("FEEDBACK_ID", "a:b", "FEEDBACK_ID must be a short identifier"),
+        ("FEEDBACK_ID", "x" * 65, "FEEDBACK_ID must be a short identifier"),
+    ],
+)
+def test_header_bound_mail_settings_are_checked_at_start(app_config, key, value, message):
+    with pytest.raises(RuntimeError, match=message):
+        create_app({**app_config, key: value})

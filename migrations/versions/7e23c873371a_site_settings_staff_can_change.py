@@ -1,7 +1,7 @@
 """site settings staff can change
 
 Revision ID: 7e23c873371a
-Revises: 249c175e9d6b
+Revises: 513b4c2fd87c
 Create Date: 2026-12-02 04:56:10.314030
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e23c873371a'
-down_revision = '249c175e9d6b'
+down_revision = '513b4c2fd87c'
 branch_labels = None
 depends_on = None
 

@@ -38,7 +38,8 @@ def test_mail(address: str) -> None:
 @group.command("run")
 def run() -> None:
     """One round of the periodic work (run it from cron every minute): start scheduled
-    digests that are due, send due retries and leftovers of sends, send queued mail."""
+    digests that are due, send due retries and leftovers of sends, send queued mail,
+    read returned mail from NEWSLETTER_INBOUND_IMAP_* (or _POP3_*)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     report = execution.tick(app)
     for digest_id in report.started + report.resumed:
@@ -49,5 +50,6 @@ def run() -> None:
     click.echo(
         f"Started {plural(len(report.started), 'scheduled digest')}, "
         f"resumed {plural(len(report.resumed), 'send')}, "
-        f"sent {plural(report.mail_sent, 'queued message')}."
+        f"sent {plural(report.mail_sent, 'queued message')}, "
+        f"read {plural(report.inbound_read, 'returned message')}."
     )
