@@ -55,7 +55,6 @@ def test_settings_reach_the_footer_of_a_sent_digest(
     assert reader in message["To"]
     assert message["From"] == "HAS Digest <digest@news.example.org>"
     assert message["Reply-To"] == "Team@example.org"  # the domain normalised, not the mailbox
-    assert message["List-Id"].startswith("HAS Dialogue Digest <")
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
     assert "Heart of Asia Society · House 12, Street 4, Kabul, Afghanistan" in html
