@@ -61,3 +61,22 @@ def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
     if len(value) > max_length:
         raise InvalidInput(f"The {field} has at most {max_length} characters.", field)
     return value
+
+
+def clean_paragraphs(raw: str | None, field: str, max_length: int) -> str:
+    """A multi-line text (a purpose, a note): line ends normalised, outer space trimmed,
+    at most one blank line in a row, bounded, free of other control characters."""
+    if not raw:
+        return ""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if any((ord(ch) < _SPACE and ch not in "\n\t") or ord(ch) == _DELETE for ch in text):
+        raise InvalidInput(f"The {field} contains a control character.", field)
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    value = "\n".join(kept)
+    if len(value) > max_length:
+        raise InvalidInput(f"The {field} has at most {max_length} characters.", field)
+    return value

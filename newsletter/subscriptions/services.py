@@ -299,10 +299,21 @@ def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
         },
     )
     db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == subscriber.email))
+    _erase_report_requests(subscriber.email_key)
     # A plain DELETE (the database cascades to memberships and events): erasing twice at
     # once, or a row gone already, is not an error.
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))
     db.session.expunge(subscriber)
+
+
+def _erase_report_requests(address_key: str) -> None:
+    """The person's report requests lose their personal data too (reports build on
+    subscriptions, so the import is here, not at the top)."""
+    from newsletter.reports.erasure import erase_requests
+    from newsletter.reports.models import ActorKind
+    from newsletter.reports.record import Actor
+
+    erase_requests(address_key, Actor(ActorKind.SYSTEM, label="erasure of the subscriber"))
 
 
 def is_suppressed(address_key: str) -> bool:
