@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from newsletter.reports.models import ApprovalRule, RequestStatus
+from tests.conftest import form_values
 from tests.reports.conftest import actions, events_of, expire_grants, requests_of
 from tests.reports.helpers import PDF, ask, link_in, press_the_button
-from tests.conftest import form_values
 from tests.subscriptions.helpers import html_of, text_of
 
 UA = {"REMOTE_ADDR": "203.0.113.9"}
@@ -212,7 +212,7 @@ def test_asking_again_after_approval_gives_a_fresh_link(app, client, outbox, slu
     before = len(outbox.received)
     ask(client, slug, "READER@example.org")
     _verify(client, outbox, before)
-    first, second = requests_of(app)
+    _, second = requests_of(app)
     assert second.status == RequestStatus.APPROVED
     fresh = link_in(outbox.received[-1], "/reports/download/")
     assert fresh != first_link
