@@ -79,6 +79,7 @@ def store(stream: BinaryIO) -> StoredFile:
         Path(temporary).unlink(missing_ok=True)
         raise
     _listen()
+    db.session.connection()  # a transaction to roll back (a rollback without one is silent)
     db.session.info.setdefault(_NEW_FILES, []).append(name)
     return StoredFile(name=name, kind=kind, size=size, sha256=digest.hexdigest())
 

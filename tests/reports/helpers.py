@@ -80,3 +80,23 @@ def press_the_button(client: FlaskClient, link: str, **kwargs: Any) -> Any:
     page = client.get(link)
     assert page.status_code == 200, page.get_data(as_text=True)
     return client.post(link, data=form_values(page.get_data(as_text=True)), **kwargs)
+
+
+def multipart(
+    fields: dict[str, str], file_field: str, data: bytes, filename: str
+) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type, encoded here: werkzeug's test
+    client spools large bodies to a temporary file it never closes."""
+    boundary = "----test-boundary-7f3a9c"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
