@@ -7,7 +7,7 @@ import pytest
 
 from newsletter.reports.models import ApprovalRule, RequestStatus
 from tests.conftest import form_values
-from tests.reports.conftest import actions, events_of, expire_grants, requests_of
+from tests.reports.fixtures import actions, events_of, expire_grants, requests_of
 from tests.reports.helpers import PDF, ask, link_in, press_the_button
 from tests.subscriptions.helpers import html_of, text_of
 

@@ -8,7 +8,7 @@ import pytest
 from newsletter.reports.models import RequestStatus
 from newsletter.tokens import Purpose, make_token
 from tests.conftest import form_values
-from tests.reports.conftest import requests_of, set_status
+from tests.reports.fixtures import requests_of, set_status
 from tests.reports.helpers import ask, link_in, press_the_button
 from tests.subscriptions.helpers import text_of
 

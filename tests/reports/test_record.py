@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from newsletter.extensions import db
 from newsletter.reports.models import ReportRequest, RequestStatus
 from newsletter.subscriptions.models import Subscriber, Suppression
-from tests.reports.conftest import actions, events_of, requests_of, set_status
+from tests.reports.fixtures import actions, events_of, requests_of, set_status
 from tests.reports.helpers import PDF, ask, link_in, press_the_button
 from tests.subscriptions.helpers import subscribe_and_confirm, text_of
 

@@ -1,4 +1,5 @@
-"""Fixtures of the report tests: a published session with a report on file."""
+"""Fixtures of the report tests (a plugin of the root conftest, so that the browser
+tests use them too): a published session with a report on file, and readers of rows."""
 
 from __future__ import annotations
 
