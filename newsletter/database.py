@@ -1,8 +1,10 @@
 """Database setup: the models' registry and per-backend connection settings."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +50,17 @@ def insert_or_ignore(model: Any, values: dict[str, Any]) -> None:
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise RuntimeError(f"unsupported database {dialect}")
     db.session.execute(statement)
+
+
+def by_public_id(model: type[T], public_id: str) -> T | None:
+    """The row of ``model`` whose ``public_id`` (a UUID, in signed links) is this hex
+    string; None for no row or a value that is not a UUID."""
+    try:
+        key = uuid.UUID(hex=public_id)
+    except ValueError:
+        return None
+    column = model.public_id  # type: ignore[attr-defined]
+    return db.session.scalar(sa.select(model).where(column == key))
 
 
 def commit_with_retry(operation: Callable[[], T], attempts: int = 3) -> T:

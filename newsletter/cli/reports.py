@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from newsletter.cli.common import committing, echo_rows
+from newsletter.cli.common import committing, echo_rows, older_than
 from newsletter.extensions import db
 from newsletter.reports import decisions, files, services
 from newsletter.reports.models import ReportRequest, RequestStatus
@@ -108,14 +108,7 @@ def upload(session_reference: str, file: Path) -> None:
 
 
 @group.command("purge-unverified")
-@click.option(
-    "--older-than",
-    "days",
-    type=click.IntRange(min=0),
-    required=True,
-    metavar="DAYS",
-    help="Unverified for at least this many days.",
-)
+@older_than("Unverified")
 def purge_unverified(days: int) -> None:
     """Delete requests whose address was never verified."""
     with committing():

@@ -4,7 +4,6 @@ revoked link stops at once."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from newsletter.database import by_public_id
 from newsletter.extensions import db
 from newsletter.reports import emails
 from newsletter.reports.models import (
@@ -79,29 +79,38 @@ def approve(
 ) -> ReportGrant:
     """Approve and email a download link."""
     now = now or utcnow()
-    note = clean_paragraphs(note, "note", MAX_NOTE)
-    if request.erased_at is not None:
-        raise _refusal(request, "approved")
-    if request.report.current is None:
+    if request.erased_at is None and request.report.current is None:
         raise InvalidInput(f"Request #{request.id}: the session has no report file to send.")
-    if not transition(
-        request,
-        _APPROVABLE,
-        RequestStatus.APPROVED,
-        decided_at=now,
-        decision_note=note,
-        open_key=None,
+    _decide(request, _APPROVABLE, RequestStatus.APPROVED, actor, note, now)
+    return _send_link(request, actor, now)
+
+
+_ACTIONS = {RequestStatus.APPROVED: Action.APPROVED, RequestStatus.DECLINED: Action.DECLINED}
+
+
+def _decide(
+    request: ReportRequest,
+    allowed: set[RequestStatus],
+    status: RequestStatus,
+    actor: Actor,
+    note: str,
+    now: datetime,
+) -> None:
+    """Record a decision (the request leaves the open ones) with its note, or refuse."""
+    note = clean_paragraphs(note, "note", MAX_NOTE)
+    wanted = "approved" if status == RequestStatus.APPROVED else status.value
+    if request.erased_at is not None or not transition(
+        request, allowed, status, decided_at=now, decision_note=note, open_key=None
     ):
-        raise _refusal(request, "approved")
+        raise _refusal(request, wanted)
     log(
-        Action.APPROVED,
+        _ACTIONS[status],
         actor,
         report_id=request.report_id,
         request_id=request.id,
         note=note,
         at=now,
     )
-    return _send_link(request, actor, now)
 
 
 def _send_link(request: ReportRequest, actor: Actor, now: datetime) -> ReportGrant:
@@ -128,25 +137,7 @@ def decline(
     request: ReportRequest, actor: Actor, note: str = "", now: datetime | None = None
 ) -> None:
     """Decline a verified request and tell the requester politely, with the note."""
-    now = now or utcnow()
-    note = clean_paragraphs(note, "note", MAX_NOTE)
-    if not transition(
-        request,
-        _DECIDABLE,
-        RequestStatus.DECLINED,
-        decided_at=now,
-        decision_note=note,
-        open_key=None,
-    ):
-        raise _refusal(request, "declined")
-    log(
-        Action.DECLINED,
-        actor,
-        report_id=request.report_id,
-        request_id=request.id,
-        note=note,
-        at=now,
-    )
+    _decide(request, _DECIDABLE, RequestStatus.DECLINED, actor, note, now or utcnow())
     emails.send_declined(request, request.report.session)
 
 
@@ -193,11 +184,7 @@ class Download:
 
 
 def grant_by_public_id(public_id: str) -> ReportGrant | None:
-    try:
-        key = uuid.UUID(hex=public_id)
-    except ValueError:
-        return None
-    return db.session.scalar(sa.select(ReportGrant).where(ReportGrant.public_id == key))
+    return by_public_id(ReportGrant, public_id)
 
 
 def open_grant(public_id: str, now: datetime | None = None) -> Download:

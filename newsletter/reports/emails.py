@@ -47,37 +47,49 @@ def send_verification(request: ReportRequest, session: DialogueSession) -> None:
     )
 
 
-def send_link(
-    request: ReportRequest, session: DialogueSession, grant: ReportGrant, token: str
+def _to_requester(
+    template: str,
+    subject: str,
+    request: ReportRequest,
+    session: DialogueSession,
+    **slots: str,
 ) -> None:
+    """Mail to a verified requester: greeted by name, with the decision's note and a
+    link to erase their data."""
     mailing.send_email(
-        "report_approved",
-        subject=f"Your copy of the detailed report: {session.title}",
+        template,
+        subject=subject,
         to_address=request.email,
         to_name=request.name,
         context={**_session_context(session), "has_note": bool(request.decision_note)},
         slots={
             "greeting": greeting(request.name),
-            "download_url": links.external_url("public.report_download", token=token),
-            "expires": _when(grant.expires_at),
             "note": request.decision_note,
             "erase_url": erase_url(request),
+            **slots,
         },
     )
 
 
+def send_link(
+    request: ReportRequest, session: DialogueSession, grant: ReportGrant, token: str
+) -> None:
+    _to_requester(
+        "report_approved",
+        f"Your copy of the detailed report: {session.title}",
+        request,
+        session,
+        download_url=links.external_url("public.report_download", token=token),
+        expires=_when(grant.expires_at),
+    )
+
+
 def send_declined(request: ReportRequest, session: DialogueSession) -> None:
-    mailing.send_email(
+    _to_requester(
         "report_declined",
-        subject=f"Your request for the detailed report: {session.title}",
-        to_address=request.email,
-        to_name=request.name,
-        context={**_session_context(session), "has_note": bool(request.decision_note)},
-        slots={
-            "greeting": greeting(request.name),
-            "note": request.decision_note,
-            "erase_url": erase_url(request),
-        },
+        f"Your request for the detailed report: {session.title}",
+        request,
+        session,
     )
 
 

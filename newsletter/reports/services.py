@@ -8,13 +8,13 @@ whether a request existed.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter.database import by_public_id
 from newsletter.extensions import db
 from newsletter.reports import decisions, emails
 from newsletter.reports.files import rule_approves
@@ -44,11 +44,7 @@ class LinkNoLongerValid(Exception):
 
 
 def request_by_public_id(public_id: str) -> ReportRequest | None:
-    try:
-        key = uuid.UUID(hex=public_id)
-    except ValueError:
-        return None
-    return db.session.scalar(sa.select(ReportRequest).where(ReportRequest.public_id == key))
+    return by_public_id(ReportRequest, public_id)
 
 
 def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) -> None:

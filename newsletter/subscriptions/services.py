@@ -8,7 +8,6 @@ answers are the same for every state (no enumeration).
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter.database import insert_or_ignore
+from newsletter.database import by_public_id, insert_or_ignore
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
 from newsletter.subscriptions.emails import (
@@ -100,11 +99,7 @@ def _consent_version(shown: str) -> str:
 
 
 def subscriber_by_public_id(public_id: str) -> Subscriber | None:
-    try:
-        key = uuid.UUID(hex=public_id)
-    except ValueError:
-        return None
-    return db.session.scalar(sa.select(Subscriber).where(Subscriber.public_id == key))
+    return by_public_id(Subscriber, public_id)
 
 
 def subscriber_by_email(email: str) -> Subscriber | None:

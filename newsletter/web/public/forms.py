@@ -29,6 +29,13 @@ class ListChoiceField(SelectMultipleField):
         self.choices = [SelectChoice(lst.slug, lst.name) for lst in lists]
 
 
+def honeypot() -> StringField:
+    """A field hidden from people by CSS and filled in by form-spamming bots."""
+    return StringField(
+        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
+
+
 class SubscribeForm(FlaskForm):
     email = StringField(
         "Email address",
@@ -47,10 +54,7 @@ class SubscribeForm(FlaskForm):
     )
     lists = ListChoiceField("Lists", choices=[])
     consent_version = HiddenField()
-    # A honeypot: hidden from people by CSS, filled in by form-spamming bots.
-    website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
-    )
+    website = honeypot()
 
 
 class PreferencesForm(FlaskForm):
@@ -100,7 +104,4 @@ class ReportRequestForm(FlaskForm):
     )
     subscribe = BooleanField("Also subscribe me to the newsletter")
     consent_version = HiddenField()
-    # A honeypot, as on the subscribe form.
-    website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
-    )
+    website = honeypot()
