@@ -279,3 +279,32 @@ def test_an_unticked_box_subscribes_no_one(app, client, outbox, slug, make_list)
     ask(client, slug, "reader@example.org")
     _verify(client, outbox)
     assert _subscriber(app, "reader@example.org") is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "told"),
+    [
+        ("staff", ["admin@example.org", "editor@example.org"]),
+        ("admins", ["admin@example.org"]),
+        ("none", []),
+        (["desk@example.org", "Boss@Example.org"], ["desk@example.org", "Boss@example.org"]),
+        ("desk@example.org, boss@example.org", ["desk@example.org", "boss@example.org"]),
+    ],
+)
+def test_who_is_told_of_a_verified_request(app, client, outbox, slug, make_staff, setting, told):
+    """REPORT_NOTIFY: a word, a list (JSON in the environment), or addresses."""
+    app.config["REPORT_NOTIFY"] = setting
+    make_staff("admin@example.org", "admin")
+    make_staff("editor@example.org", "editor")
+    ask(client, slug, "reader@example.org")
+    _verify(client, outbox)
+    notices = outbox.received[1:]
+    assert [notice.to for notice in notices] == told
+    assert all("waits for a decision" in str(n.message["Subject"]) for n in notices)
+
+
+def test_a_bad_notify_setting_stops_the_start(app_config):
+    from newsletter import create_app
+
+    with pytest.raises(RuntimeError, match="NEWSLETTER_REPORT_NOTIFY must be"):
+        create_app({**app_config, "REPORT_NOTIFY": "staff and friends"})
