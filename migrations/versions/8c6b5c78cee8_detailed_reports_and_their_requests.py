@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('approval_rule', sa.Enum('staff', 'anyone', 'domains', name='approvalrule', native_enum=False, length=16), nullable=False),
     sa.Column('approval_domains', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_reports_session_id_dialogue_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_reports_session_id_dialogue_sessions'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reports')),
     sa.UniqueConstraint('session_id', name=op.f('uq_reports_session_id'))
     )

@@ -59,8 +59,9 @@ class Report(Model):
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # RESTRICT: the record of who received a report outlives nothing it describes.
     session_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("dialogue_sessions.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("dialogue_sessions.id", ondelete="RESTRICT"), unique=True
     )
     approval_rule: Mapped[ApprovalRule] = mapped_column(
         enum_column(ApprovalRule), default=ApprovalRule.STAFF

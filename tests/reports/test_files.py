@@ -191,3 +191,14 @@ def test_the_rule_form(app, client, staff_login, make_session):
     page = client.get(f"/staff/sessions/{session_id}/report").get_data(as_text=True)
     assert "example.org\nun.int" in page
     assert "rule changed" in page
+
+
+def test_a_session_with_a_report_cannot_be_deleted(app, client, staff_login, slug):
+    session_id = _session_id(app, slug)
+    staff_login()
+    token = staff_login.csrf_token(f"/staff/sessions/{session_id}/delete")
+    response = client.post(f"/staff/sessions/{session_id}/delete", data={"csrf_token": token})
+    assert response.status_code == 200
+    assert "This session has a detailed report" in response.get_data(as_text=True)
+    assert _session_id(app, slug) == session_id
+    assert len(_versions(app)) == 1

@@ -151,10 +151,11 @@ def sessions_delete(session_id: int) -> str | Response:
     form = ButtonForm()
     if form.validate_on_submit():
         title = session.title
-        services.delete_session(session)
-        db.session.commit()
-        flash(f"Deleted the session “{title}”.", "success")
-        return redirect(url_for("staff.sessions"))
+        with saving() as attempt:
+            services.delete_session(session)
+        if attempt.ok:
+            flash(f"Deleted the session “{title}”.", "success")
+            return redirect(url_for("staff.sessions"))
     return render_template("staff/sessions/delete.html", session=session, form=form)
 
 
