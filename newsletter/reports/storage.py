@@ -45,8 +45,16 @@ def folder() -> Path:
 
 
 def megabytes(size: int) -> str:
+    """A limit in MB, as configured (``25 MB``, ``0.05 MB``)."""
     value = size / (1024 * 1024)
     return f"{value:.0f} MB" if value >= 10 else f"{value:.2g} MB"  # noqa: PLR2004 - display
+
+
+def file_size(size: int) -> str:
+    """A file's size for people: ``6.7 KB``, ``2.4 MB``."""
+    if size < 1024 * 1024:
+        return f"{max(size / 1024, 0.1):.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def store(stream: BinaryIO) -> StoredFile:

@@ -173,7 +173,7 @@ def report_download(token: str) -> str | Response | tuple[str, int]:
             form=form,
             session=session,
             kind=files.kind_of(version),
-            size=storage.megabytes(version.size),
+            size=storage.file_size(version.size),
             expires_at=download.grant.expires_at,
         )
     if not form.validate_on_submit():

@@ -59,7 +59,7 @@ def _session_page(
         entries=record.report_record(report) if report else [],
         limit=storage.megabytes(int(current_app.config["REPORT_MAX_BYTES"])),
         kinds={key: kind.label for key, kind in files.KINDS.items()},
-        megabytes=storage.megabytes,
+        file_size=storage.file_size,
     ), status
 
 
