@@ -156,6 +156,16 @@ def requestable(slug: str) -> tuple[DialogueSession, Report] | None:
     return session, report
 
 
+def record_staff_download(version: ReportVersion, actor: Actor) -> None:
+    log(
+        Action.DOWNLOADED,
+        actor,
+        report_id=version.report_id,
+        version_id=version.id,
+        note="by staff",
+    )
+
+
 def kind_of(version: ReportVersion) -> FileKind:
     return KINDS[version.kind]
 

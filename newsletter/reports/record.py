@@ -147,10 +147,15 @@ def report_record(report: Report) -> list[Entry]:
 
 
 def download_counts(report: Report) -> dict[int, int]:
-    """Downloads of each version of ``report`` (version id → count)."""
+    """Readers' downloads of each version of ``report`` (version id → count); staff
+    checking a file do not count."""
     query = (
         sa.select(ReportEvent.version_id, sa.func.count())
-        .where(ReportEvent.report_id == report.id, ReportEvent.action == Action.DOWNLOADED)
+        .where(
+            ReportEvent.report_id == report.id,
+            ReportEvent.action == Action.DOWNLOADED,
+            ReportEvent.request_id.is_not(None),
+        )
         .group_by(ReportEvent.version_id)
     )
     return {version_id: count for version_id, count in db.session.execute(query) if version_id}

@@ -202,3 +202,20 @@ def test_a_session_with_a_report_cannot_be_deleted(app, client, staff_login, slu
     assert "This session has a detailed report" in response.get_data(as_text=True)
     assert _session_id(app, slug) == session_id
     assert len(_versions(app)) == 1
+
+
+def test_staff_fetch_a_version_on_record(app, client, staff_login, slug):
+    session_id = _session_id(app, slug)
+    (version,) = _versions(app)
+    url = f"/staff/reports/versions/{version.id}/file"
+    assert client.get(url).status_code == 302  # a login first
+    staff_login()
+    got = client.get(url)
+    assert got.status_code == 200
+    assert got.data == PDF
+    got.close()
+    assert got.headers["Content-Disposition"].startswith("attachment; filename=2020-06-08-")
+    page = client.get(f"/staff/sessions/{session_id}/report").get_data(as_text=True)
+    assert "by staff" in page  # on record
+    assert "<td>0</td>" in page  # not counted as a reader's download
+    assert client.get("/staff/reports/versions/999/file").status_code == 404

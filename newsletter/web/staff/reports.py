@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -22,7 +23,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.extensions import db
 from newsletter.reports import decisions, erasure, files, record, storage
-from newsletter.reports.models import ApprovalRule, ReportRequest, RequestStatus
+from newsletter.reports.models import ApprovalRule, ReportRequest, ReportVersion, RequestStatus
 from newsletter.sessions.models import DialogueSession
 from newsletter.web.formtools import saving
 from newsletter.web.requests import origin
@@ -95,6 +96,28 @@ def reports_rule(session_id: int) -> WerkzeugResponse | tuple[str, int]:
             flash("The approval rule is saved.", "success")
             return redirect(url_for("staff.reports_session", session_id=session.id))
     return _session_page(session, ReportUploadForm(formdata=None), form, 400)
+
+
+@bp.get("/reports/versions/<int:version_id>/file")
+def reports_version_file(version_id: int) -> WerkzeugResponse:
+    """A version's file, for staff to check what readers get (on record as theirs)."""
+    version = db.get_or_404(ReportVersion, version_id)
+    path = storage.path_of(version.stored_name)
+    if not path.is_file():
+        abort(404, "The file of this version is missing from the storage folder.")
+    with saving():
+        files.record_staff_download(version, _actor())
+    response = send_file(
+        path,
+        mimetype=files.kind_of(version).mimetype,
+        as_attachment=True,
+        download_name=files.download_name(version.report.session, version),
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.errorhandler(RequestEntityTooLarge)
