@@ -3,9 +3,7 @@ it from the link staff's approval sent, erase one's requests."""
 
 from __future__ import annotations
 
-import logging
-
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from newsletter.database import commit_with_retry
@@ -19,8 +17,7 @@ from newsletter.web.formtools import saving
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, EraseForm, ReportRequestForm
 from newsletter.web.requests import origin
-
-log = logging.getLogger(__name__)
+from newsletter.web.uploads import report_attachment
 
 
 def _ip_limit() -> str:
@@ -178,22 +175,9 @@ def report_download(token: str) -> str | Response | tuple[str, int]:
         )
     if not form.validate_on_submit():
         abort(400)
-    path = storage.path_of(version.stored_name)
-    if not path.is_file():
-        log.error("report file %s of version %s is missing", path, version.id)
-        abort(503, "The report file cannot be read just now. Please try again later.")
+    response = report_attachment(version)
     with saving():
         decisions.record_download(download, origin().ip)
-    response = send_file(
-        path,
-        mimetype=files.kind_of(version).mimetype,
-        as_attachment=True,
-        download_name=files.download_name(session, version),
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

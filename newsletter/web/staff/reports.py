@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -34,6 +33,7 @@ from newsletter.web.staff.forms import (
     ReportRuleForm,
     ReportUploadForm,
 )
+from newsletter.web.uploads import report_attachment
 
 
 def _actor() -> record.Actor:
@@ -102,21 +102,9 @@ def reports_rule(session_id: int) -> WerkzeugResponse | tuple[str, int]:
 def reports_version_file(version_id: int) -> WerkzeugResponse:
     """A version's file, for staff to check what readers get (on record as theirs)."""
     version = db.get_or_404(ReportVersion, version_id)
-    path = storage.path_of(version.stored_name)
-    if not path.is_file():
-        abort(404, "The file of this version is missing from the storage folder.")
+    response = report_attachment(version)
     with saving():
         files.record_staff_download(version, _actor())
-    response = send_file(
-        path,
-        mimetype=files.kind_of(version).mimetype,
-        as_attachment=True,
-        download_name=files.download_name(version.report.session, version),
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
