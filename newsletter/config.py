@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "POSTAL_ADDRESS": "",
     "PROXY_FIX_X_FOR": 0,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "LOG_LEVEL": "INFO",  # of the application's loggers (see logs.py)
     # Mail: with no MAIL_SERVER, mail goes to the local outbox in the instance folder.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,

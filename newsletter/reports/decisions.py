@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from newsletter.database import by_public_id
+from newsletter.database import by_public_id, compare_and_set, rows_changed
 from newsletter.extensions import db
 from newsletter.reports import emails
 from newsletter.reports.models import (
@@ -27,7 +27,7 @@ from newsletter.reports.models import (
 from newsletter.reports.record import Actor, log
 from newsletter.timeutil import utcnow
 from newsletter.tokens import Purpose, make_token
-from newsletter.validation import InvalidInput, clean_paragraphs
+from newsletter.validation import InvalidInput, clean_block
 
 MAX_NOTE = 2000
 _DECIDABLE = {RequestStatus.PENDING}
@@ -49,17 +49,9 @@ def transition(
     status: RequestStatus,
     **values: Any,
 ) -> bool:
-    """Move to ``status`` if the request is (still) in one of ``allowed``: a
-    compare-and-set, so that of two staff deciding at once only one acts."""
-    db.session.flush()
-    changed = db.session.execute(
-        sa.update(ReportRequest)
-        .where(ReportRequest.id == request.id, ReportRequest.status.in_(allowed))
-        .values(status=status, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(request)
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    """Move to ``status`` if the request is (still) in one of ``allowed``: of two staff
+    deciding at once only one acts."""
+    return compare_and_set(request, ReportRequest.status.in_(allowed), status=status, **values)
 
 
 def _refusal(request: ReportRequest, wanted: str) -> InvalidInput:
@@ -97,7 +89,7 @@ def _decide(
     now: datetime,
 ) -> None:
     """Record a decision (the request leaves the open ones) with its note, or refuse."""
-    note = clean_paragraphs(note, "note", MAX_NOTE)
+    note = clean_block(note, "note", MAX_NOTE)
     wanted = "approved" if status == RequestStatus.APPROVED else status.value
     if request.erased_at is not None or not transition(
         request, allowed, status, decided_at=now, decision_note=note, open_key=None
@@ -160,7 +152,7 @@ def revoke(request: ReportRequest, actor: Actor, now: datetime | None = None) ->
 
 
 def _stop_links(request_id: int, now: datetime) -> int:
-    result = db.session.execute(
+    return rows_changed(
         sa.update(ReportGrant)
         .where(
             ReportGrant.request_id == request_id,
@@ -170,7 +162,6 @@ def _stop_links(request_id: int, now: datetime) -> int:
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # -- downloads ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter.database import by_public_id
+from newsletter.database import by_public_id, compare_and_set, rows_changed
 from newsletter.extensions import db
 from newsletter.reports import decisions, emails
 from newsletter.reports.files import rule_approves
@@ -22,7 +22,7 @@ from newsletter.reports.models import Action, Report, ReportRequest, RequestStat
 from newsletter.reports.record import Actor, log
 from newsletter.subscriptions.services import Origin, SubscribeRequest, request_subscription
 from newsletter.timeutil import utcnow
-from newsletter.validation import InvalidInput, clean_paragraphs, clean_text, normalize_address
+from newsletter.validation import InvalidInput, clean_block, clean_text, normalize_address
 
 MAX_PURPOSE = 2000
 
@@ -58,7 +58,7 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
     if not name:
         raise InvalidInput("Please give your name.", "name")
     affiliation = clean_text(form.affiliation, "affiliation")
-    purpose = clean_paragraphs(form.purpose, "purpose", MAX_PURPOSE)
+    purpose = clean_block(form.purpose, "purpose", MAX_PURPOSE)
     if not purpose:
         raise InvalidInput("Please say what you would use the report for.", "purpose")
     if report.current is None:
@@ -102,24 +102,17 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
 
 
 def _take_verification_slot(request: ReportRequest, now: datetime) -> bool:
-    """A compare-and-set on ``verification_sent_at``: of concurrent requests for one
-    address (a double click), one sends."""
+    """At most one verification email per ``CONFIRM_RESEND_MINUTES``; of concurrent
+    requests for one address (a double click), one sends."""
     wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
-    db.session.flush()
-    taken = db.session.execute(
-        sa.update(ReportRequest)
-        .where(
-            ReportRequest.id == request.id,
-            sa.or_(
-                ReportRequest.verification_sent_at.is_(None),
-                ReportRequest.verification_sent_at <= now - wait,
-            ),
-        )
-        .values(verification_sent_at=now)
-        .execution_options(synchronize_session=False)
+    return compare_and_set(
+        request,
+        sa.or_(
+            ReportRequest.verification_sent_at.is_(None),
+            ReportRequest.verification_sent_at <= now - wait,
+        ),
+        verification_sent_at=now,
     )
-    db.session.expire(request, ["verification_sent_at"])
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def verify(public_id: str, origin: Origin, now: datetime | None = None) -> ReportRequest:
@@ -173,7 +166,7 @@ def purge_unverified(older_than: timedelta, now: datetime | None = None) -> int:
     """Delete requests whose address was never verified within ``older_than`` (their
     record goes with them: they never reached anyone)."""
     cutoff = (now or utcnow()) - older_than
-    deleted = db.session.execute(
+    return rows_changed(
         sa.delete(ReportRequest)
         .where(
             ReportRequest.status == RequestStatus.UNVERIFIED,
@@ -181,4 +174,3 @@ def purge_unverified(older_than: timedelta, now: datetime | None = None) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]

@@ -208,9 +208,14 @@ def test_staff_fetch_a_version_on_record(app, client, staff_login, slug):
     session_id = _session_id(app, slug)
     (version,) = _versions(app)
     url = f"/staff/reports/versions/{version.id}/file"
-    assert client.get(url).status_code == 302  # a login first
+    from tests.conftest import form_values
+
+    public_token = form_values(client.get("/subscribe").get_data(as_text=True))["csrf_token"]
+    assert client.post(url, data={"csrf_token": public_token}).status_code == 401  # log in
     staff_login()
-    got = client.get(url)
+    token = staff_login.csrf_token(f"/staff/sessions/{session_id}/report")
+    assert client.get(url).status_code == 405  # a GET changes nothing, not even the record
+    got = client.post(url, data={"csrf_token": token})
     assert got.status_code == 200
     assert got.data == PDF
     got.close()
@@ -218,4 +223,5 @@ def test_staff_fetch_a_version_on_record(app, client, staff_login, slug):
     page = client.get(f"/staff/sessions/{session_id}/report").get_data(as_text=True)
     assert "by staff" in page  # on record
     assert "<td>0</td>" in page  # not counted as a reader's download
-    assert client.get("/staff/reports/versions/999/file").status_code == 404
+    missing = client.post("/staff/reports/versions/999/file", data={"csrf_token": token})
+    assert missing.status_code == 404

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.database import commit_with_retry
 from newsletter.extensions import limiter
 from newsletter.reports import decisions, erasure, files, services, storage
 from newsletter.reports.models import ReportRequest, RequestStatus
@@ -61,8 +60,8 @@ def report_request(slug: str) -> str | Response | tuple[str, int]:
             subscribe=bool(form.subscribe.data),
             consent_version=form.consent_version.data or "",
         )
-        with saving(form) as attempt:
-            commit_with_retry(lambda: services.ask(report, ask, origin()))
+        with saving(form, retries=3) as attempt:  # a double click races for the open key
+            attempt.run(services.ask, report, ask, origin())
         if attempt.ok:
             return redirect(url_for("public.report_request_sent"))
     status = 400 if form.is_submitted() else 200

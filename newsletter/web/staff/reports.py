@@ -61,6 +61,7 @@ def _session_page(
         limit=storage.megabytes(int(current_app.config["REPORT_MAX_BYTES"])),
         kinds={key: kind.label for key, kind in files.KINDS.items()},
         file_size=storage.file_size,
+        button=ButtonForm(),
     ), status
 
 
@@ -98,10 +99,13 @@ def reports_rule(session_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _session_page(session, ReportUploadForm(formdata=None), form, 400)
 
 
-@bp.get("/reports/versions/<int:version_id>/file")
+@bp.post("/reports/versions/<int:version_id>/file")
 def reports_version_file(version_id: int) -> WerkzeugResponse:
-    """A version's file, for staff to check what readers get (on record as theirs)."""
+    """A version's file, for staff to check what readers get (on record as theirs: a
+    button, since fetching it changes the record)."""
     version = db.get_or_404(ReportVersion, version_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
     response = report_attachment(version)
     with saving():
         files.record_staff_download(version, _actor())
