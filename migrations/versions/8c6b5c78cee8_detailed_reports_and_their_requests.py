@@ -1,7 +1,7 @@
 """detailed reports, their versions, the requests for them, download grants and the record
 
 Revision ID: 8c6b5c78cee8
-Revises: 249c175e9d6b
+Revises: 513b4c2fd87c
 Create Date: 2026-12-02 04:55:54.102777
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8c6b5c78cee8'
-down_revision = '249c175e9d6b'
+down_revision = '513b4c2fd87c'
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     from newsletter.cli import (
         demo,
         digest,
+        inbound,
         lists,
         mail,
         reports,
@@ -17,6 +18,6 @@ def init_app(app: Flask) -> None:
         subscribers,
     )
 
-    for module in (digest, lists, mail, reports, send, sessions, staff, subscribers):
+    for module in (digest, inbound, lists, mail, reports, send, sessions, staff, subscribers):
         app.cli.add_command(module.group)
     app.cli.add_command(demo.demo)
