@@ -2,6 +2,7 @@
 statements every domain writes the same way: insert-or-ignore, compare-and-set, a
 retried commit."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -53,6 +54,17 @@ def insert_or_ignore(model: Any, values: dict[str, Any]) -> None:
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise RuntimeError(f"unsupported database {dialect}")
     db.session.execute(statement)
+
+
+def by_public_id(model: type[T], public_id: str) -> T | None:
+    """The row of ``model`` whose ``public_id`` (a UUID, in signed links) is this hex
+    string; None for no row or a value that is not a UUID."""
+    try:
+        key = uuid.UUID(hex=public_id)
+    except ValueError:
+        return None
+    column = model.public_id  # type: ignore[attr-defined]
+    return db.session.scalar(sa.select(model).where(column == key))
 
 
 def rows_changed(statement: sa.Update | sa.Delete, session: Session | None = None) -> int:

@@ -1,7 +1,7 @@
 """site settings staff can change
 
 Revision ID: 7e23c873371a
-Revises: 513b4c2fd87c
+Revises: 8c6b5c78cee8
 Create Date: 2026-12-02 04:56:10.314030
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e23c873371a'
-down_revision = '513b4c2fd87c'
+down_revision = '8c6b5c78cee8'
 branch_labels = None
 depends_on = None
 

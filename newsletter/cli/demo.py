@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 import secrets
@@ -15,9 +16,13 @@ from flask.cli import with_appcontext
 from newsletter.auth import services as auth
 from newsletter.auth.models import Role
 from newsletter.cli.common import committing
+from newsletter.demo.pdf import text_pdf
 from newsletter.digests import services as digests
+from newsletter.reports import files as reports
+from newsletter.reports.record import Actor
 from newsletter.sessions import services as sessions
 from newsletter.sessions.importer import parse_summary
+from newsletter.sessions.models import DialogueSession
 from newsletter.settings import services as site_settings
 from newsletter.subscriptions import lists as list_service
 
@@ -49,6 +54,29 @@ def _demo_site(publisher: str) -> site_settings.SiteValues:
     return site_settings.SiteValues(**{name: values[name] for name in site_settings.EDITABLE})
 
 
+def _attach_demo_report() -> DialogueSession | None:
+    """Give the sample session a small generated PDF as its detailed report, unless it
+    has one (or is not there)."""
+    session = next(
+        (found for found in sessions.all_sessions() if found.is_published and found.points), None
+    )
+    if session is None:
+        return None
+    report = reports.report_of(session)
+    if report is not None and report.current is not None:
+        return None
+    paragraphs = [
+        f"{session.heading}. This is a demo report, generated for trying the request "
+        "workflow: the real detailed report of a session is a file staff upload.",
+        *session.narrative.split("\n\n"),
+        "Summary points",
+        *(f"{number}. {point.text}" for number, point in enumerate(session.points, start=1)),
+    ]
+    data = text_pdf(f"Detailed report (demo): {session.title}", paragraphs)
+    reports.upload(session, io.BytesIO(data), "demo-report.pdf", Actor.operator())
+    return session
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
@@ -74,6 +102,9 @@ def demo() -> None:
             if not site_settings.current().organisation_name:
                 site_settings.update(_demo_site(parsed.host))
                 loaded.append(f"the organisation ({site_settings.current().organisation_name})")
+        report_session = _attach_demo_report()
+        if report_session is not None:
+            loaded.append("a demo detailed report")
         password = None
         if auth.staff_by_email(DEMO_ADMIN) is None:
             password = _demo_password()
@@ -87,3 +118,12 @@ def demo() -> None:
     if password:
         click.echo(f"Staff login: http://127.0.0.1:5000/staff/  {DEMO_ADMIN} / {password}")
     click.echo("Subscribe at http://127.0.0.1:5000/ ; mail lands in http://127.0.0.1:5000/outbox/")
+    for session in sessions.all_sessions():
+        found = reports.requestable(session.slug)
+        if found is not None:
+            click.echo(
+                "Ask for the demo detailed report at "
+                f"http://127.0.0.1:5000/sessions/{session.slug}/report ; decide at "
+                "http://127.0.0.1:5000/staff/reports"
+            )
+            break

@@ -56,6 +56,7 @@ def test_admin_pages_refuse_editors(app, client, staff_login):
         "staff.person",
         "staff.person_password",
         "staff.settings",
+        "staff.reports_erase",  # erasing a report requester's data is an admin's
     }
     token = staff_login.csrf_token()
     for endpoint, method, url in admin_urls:
@@ -74,6 +75,9 @@ def test_editor_reaches_content_pages(client, staff_login):
         "/staff/sessions/import",
         "/staff/sessions/new",
         "/staff/account",
+        "/staff/reports",
+        "/staff/reports?status=all",
+        "/staff/reports/record.csv",
     ):
         assert client.get(path).status_code == 200, path
 

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from newsletter.web.public import archive, assets, manage, subscribe  # noqa: E402,F401 - registers the views
+from newsletter.web.public import (  # noqa: E402,F401 - registers the views
+    archive,
+    assets,
+    manage,
+    reports,
+    subscribe,
+)

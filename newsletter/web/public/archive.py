@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from newsletter import links
 from newsletter.digests import archive
+from newsletter.reports.files import report_of
 from newsletter.sessions import services as sessions
 from newsletter.settings import services as site_settings
 from newsletter.web.public import bp
@@ -73,4 +74,7 @@ def session(slug: str) -> str:
     found = sessions.published_session(slug)
     if found is None:
         abort(404, "There is no published session at this address.")
-    return render_template("public/session.html", session=found)
+    report = report_of(found)
+    return render_template(
+        "public/session.html", session=found, has_report=bool(report and report.current)
+    )
