@@ -18,8 +18,8 @@ AXE = Path(__file__).resolve().parents[1] / "vendor/axe-core-4.14.1/axe.min.js"
 SAMPLE = Path(__file__).resolve().parents[2] / "newsletter/demo/has-track2-session-2020-06-08.txt"
 WIDTHS = (390, 1280)
 AXE_URL = "/__test__/axe.min.js"
-# Not pages: the feed, raw messages, the frames' sources, JSON.
-SKIPPED_SUFFIXES = (".xml", "/raw", "/html", ".json", ".css", ".ico")
+# Not pages: the feed, raw messages, the frames' sources, JSON, downloads.
+SKIPPED_SUFFIXES = (".xml", "/raw", "/html", ".json", ".css", ".ico", ".csv")
 
 pytestmark = [pytest.mark.browser, pytest.mark.app_config(MAIL_SERVER=None)]
 
