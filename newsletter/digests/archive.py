@@ -14,6 +14,7 @@ from newsletter.slugs import slugify, unique_slug
 from newsletter.timeutil import utcnow
 
 PER_PAGE = 20
+MAX_PAGE = 100_000  # two million digests; beyond, the offset overflows the database
 
 
 def freeze(digest: Digest, now: datetime | None = None) -> None:

@@ -8,6 +8,7 @@ answers are the same for every state (no enumeration).
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ _RESUBSCRIBABLE = {
     SubscriberStatus.BOUNCED,
 }
 _INACTIVE = set(SubscriberStatus) - {SubscriberStatus.ACTIVE}
+_VERSION_RE = re.compile(r"[0-9a-f]{16}")  # what current_consent() makes
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ def _consent_version(shown: str) -> str:
     """The version a form showed: the current wording (recorded on first use) or an
     earlier recorded one; anything else means the form was not ours or is stale."""
     version, text = current_consent()
+    if not _VERSION_RE.fullmatch(shown or ""):
+        raise InvalidInput("This form is out of date. Please reload the page and send it again.")
     if shown == version:
         if db.session.get(ConsentText, version) is None:
             insert_or_ignore(

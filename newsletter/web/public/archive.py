@@ -20,8 +20,10 @@ _WEB_VERSION_CSP = (
 
 @bp.get("/archive")
 def archive_index() -> str:
-    number = request.args.get("page", 1, type=int) or 1
-    return render_template("public/archive.html", page=archive.page(max(number, 1)))
+    number = max(request.args.get("page", 1, type=int) or 1, 1)
+    if number > archive.MAX_PAGE:  # an offset no database should be asked for
+        abort(404, "There is no such page of the archive.")
+    return render_template("public/archive.html", page=archive.page(number))
 
 
 @bp.get("/archive/<slug>")
