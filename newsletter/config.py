@@ -75,8 +75,15 @@ DEFAULTS: dict[str, Any] = {
     "DKIM_PRIVATE_KEY_FILE": None,
     # Staff
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Wrong passwords from one IP, for any account; from one IP for one account.
     "LOGIN_LIMIT_PER_IP": "10 per minute;100 per hour",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per hour",
+    # Wrong passwords for one account from anywhere, within the window: past SLOWDOWN
+    # each attempt waits (at most MAX seconds), past ALERT the owner is emailed once.
+    "LOGIN_FAILURE_WINDOW_MINUTES": 60,
+    "LOGIN_SLOWDOWN_AFTER": 5,
+    "LOGIN_SLOWDOWN_MAX_SECONDS": 5,
+    "LOGIN_ALERT_AFTER": 10,
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     # Cookies
     "SESSION_COOKIE_HTTPONLY": True,
