@@ -73,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "DKIM_SELECTOR": None,
     "DKIM_PRIVATE_KEY": None,  # PEM text, or:
     "DKIM_PRIVATE_KEY_FILE": None,
+    # Sessions
+    "MAX_POINTS_PER_SESSION": 200,
     # Staff
     "PASSWORD_HASH_METHOD": "scrypt",
     # Wrong passwords from one IP, for any account; from one IP for one account.

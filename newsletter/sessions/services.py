@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from newsletter import ordering
@@ -20,6 +21,7 @@ from newsletter.validation import InvalidInput, clean_text
 MAX_POINT = 5000
 MAX_NARRATIVE = 50_000
 MAX_SESSION_NUMBER = 9999
+MAX_NAMES = 500  # supporters, partners, countries or attendees of one session
 
 
 @dataclass
@@ -87,6 +89,8 @@ def all_series() -> list[Series]:
 
 
 def _clean_names(values: Sequence[str], what: str) -> list[str]:
+    if len(values) > MAX_NAMES:
+        raise InvalidInput(f"A session lists at most {MAX_NAMES} of each kind ({what}).")
     cleaned = [clean_text(value, what, 300) for value in values]
     return [value for value in cleaned if value]
 
@@ -127,10 +131,19 @@ def save_session(data: SessionData, session: DialogueSession | None = None) -> D
 
 
 def create_session(data: SessionData, points: Sequence[str] = ()) -> DialogueSession:
+    """A new session with its points, inserted together (one multi-row INSERT)."""
+    texts = [_point_text(text) for text in points if text.strip()]
+    _check_point_count(len(texts))
     session = save_session(data)
-    for text in points:
-        if text.strip():
-            add_point(session, text)
+    if texts:
+        db.session.execute(
+            sa.insert(SummaryPoint),
+            [
+                {"session_id": session.id, "text": text, "position": position}
+                for position, text in enumerate(texts, start=1)
+            ],
+        )
+        db.session.expire(session, ["points"])
     return session
 
 
@@ -173,7 +186,18 @@ def _point_text(text: str) -> str:
     return text
 
 
+def _check_point_count(count: int) -> None:
+    limit = int(current_app.config["MAX_POINTS_PER_SESSION"])
+    if count > limit:
+        raise InvalidInput(
+            f"A session holds at most {limit} summary points; this one would have "
+            f"{count:,}. Split the summary, or keep its main points.",
+            "points",
+        )
+
+
 def add_point(session: DialogueSession, text: str) -> SummaryPoint:
+    _check_point_count(len(session.points) + 1)
     position = max((point.position for point in session.points), default=0) + 1
     point = SummaryPoint(session=session, text=_point_text(text), position=position)
     db.session.add(point)

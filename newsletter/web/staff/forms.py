@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from newsletter.auth.models import Role
+from newsletter.sessions.importer import MAX_CHARS
 from newsletter.web.public.forms import ListChoiceField
 
 _ROLE_CHOICES = [SelectChoice(role.value, role.value.title()) for role in Role]
@@ -94,9 +95,13 @@ class SessionForm(FlaskForm):
     is_published = BooleanField("Published (a public page shows the session and its points)")
 
 
+_POINTS_TOO_LONG = f"The points have at most {MAX_CHARS:,} characters."
+
+
 class ImportedSessionForm(SessionForm):
     points = TextAreaField(
         "Summary points",
+        validators=[Length(max=MAX_CHARS, message=_POINTS_TOO_LONG)],
         description="One point per paragraph: separate points with a blank line.",
         render_kw={"rows": 16},
     )
