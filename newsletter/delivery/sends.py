@@ -115,7 +115,9 @@ def schedule(digest: Digest, when: datetime, now: datetime | None = None) -> Non
     _check_ready(digest)
     if when <= now + timedelta(seconds=30):
         raise InvalidInput("Choose a time in the future, or send now.", "when")
-    if not _transition(digest, _STARTABLE, DigestStatus.SCHEDULED, scheduled_at=when):
+    if not _transition(
+        digest, _STARTABLE, DigestStatus.SCHEDULED, scheduled_at=when, pause_reason=""
+    ):
         raise InvalidInput(f"This digest is {digest.status.value}; it cannot be scheduled.")
 
 
@@ -124,24 +126,41 @@ def unschedule(digest: Digest) -> None:
         raise InvalidInput("This digest is not scheduled.")
 
 
-def start_due(now: datetime | None = None) -> list[int]:
-    """Start every scheduled digest whose time has come; return their ids."""
+def due_for_start(now: datetime | None = None) -> list[int]:
+    """Scheduled digests whose time has come, oldest first."""
     now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(Digest).where(Digest.status == DigestStatus.SCHEDULED, Digest.scheduled_at <= now)
-    ).all()
-    started = []
-    for digest in due:
-        try:
-            start_send(digest, now)
-        except InvalidInput as exc:
-            pause_reason = f"Could not start at the scheduled time: {exc}"
-            _transition(
-                digest, (DigestStatus.SCHEDULED,), DigestStatus.DRAFT, pause_reason=pause_reason
-            )
-        else:
-            started.append(digest.id)
-    return started
+    return list(
+        db.session.scalars(
+            sa.select(Digest.id)
+            .where(Digest.status == DigestStatus.SCHEDULED, Digest.scheduled_at <= now)
+            .order_by(Digest.scheduled_at, Digest.id)
+        )
+    )
+
+
+def start_scheduled(digest_id: int, now: datetime | None = None) -> bool:
+    """Start one scheduled digest at its time; True if it started. One that cannot be
+    sent as it stands goes back to draft with the reason (see ``not_started``)."""
+    digest = db.session.get(Digest, digest_id)
+    if digest is None or digest.status != DigestStatus.SCHEDULED:
+        return False
+    try:
+        start_send(digest, now)
+    except InvalidInput as exc:
+        not_started(digest_id, str(exc))
+        return False
+    return True
+
+
+def not_started(digest_id: int, why: str) -> None:
+    """Back to draft, with the reason staff see on the digest's page."""
+    reason = f"Could not start at the scheduled time: {why}"
+    db.session.execute(
+        sa.update(Digest)
+        .where(Digest.id == digest_id, Digest.status == DigestStatus.SCHEDULED)
+        .values(status=DigestStatus.DRAFT, pause_reason=reason[:2000])
+        .execution_options(synchronize_session=False)
+    )
 
 
 def pause(digest: Digest, reason: str = "paused by staff") -> None:
