@@ -65,13 +65,25 @@ def _transition(
     return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
-def start_send(digest: Digest, now: datetime | None = None) -> int:
+def _choose_archive(digest: Digest, in_archive: bool | None) -> None:
+    """Publish or not as staff chose; with no choice, as scheduled, or the default."""
+    if in_archive is not None:
+        digest.in_archive = in_archive
+    elif digest.status != DigestStatus.SCHEDULED:
+        digest.in_archive = archive.publishes_by_default(digest)
+
+
+def start_send(
+    digest: Digest, now: datetime | None = None, *, in_archive: bool | None = None
+) -> int:
     """Freeze the audience (one delivery per active subscriber of the target lists, in one
-    INSERT … SELECT) and mark the digest as sending; return the audience size."""
+    INSERT … SELECT) and mark the digest as sending; return the audience size.
+    ``in_archive`` publishes it (None: as chosen when scheduled, or the default rule)."""
     now = now or utcnow()
     _check_ready(digest)
     if digest.status not in _STARTABLE:
         raise InvalidInput(f"This digest is {digest.status.value} already.")
+    _choose_archive(digest, in_archive)
     archive.freeze(digest, now)
     if not _transition(
         digest, _STARTABLE, DigestStatus.SENDING, send_started_at=now, pause_reason=""
@@ -110,9 +122,18 @@ def start_send(digest: Digest, now: datetime | None = None) -> int:
     return size
 
 
-def schedule(digest: Digest, when: datetime, now: datetime | None = None) -> None:
+def schedule(
+    digest: Digest,
+    when: datetime,
+    now: datetime | None = None,
+    *,
+    in_archive: bool | None = None,
+) -> None:
     now = now or utcnow()
     _check_ready(digest)
+    if digest.status == DigestStatus.SCHEDULED and in_archive is None:
+        in_archive = digest.in_archive
+    digest.in_archive = archive.publishes_by_default(digest) if in_archive is None else in_archive
     if when <= now + timedelta(seconds=30):
         raise InvalidInput("Choose a time in the future, or send now.", "when")
     if not _transition(
