@@ -139,6 +139,11 @@ def request_subscription(
     subscriber gets a note with a link to their preferences instead (nothing about
     them changes); a complaint address gets nothing. Raises InvalidInput only for
     input that is wrong whoever typed it.
+
+    For someone we know already (pending, or subscribed before), whoever sent the form
+    cannot rewrite what we hold: name, organisation, lists and the address's spelling
+    are held (``held_changes``) and apply only when the owner confirms from their
+    mailbox; the confirmation greets them with the name we had.
     """
     now = now or utcnow()
     address = normalize_address(request.email)
@@ -149,20 +154,26 @@ def request_subscription(
 
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
     if subscriber is None:
-        subscriber = Subscriber(email=address.email, email_key=address.key)
+        subscriber = Subscriber(
+            email=address.email, email_key=address.key, name=name, organisation=organisation
+        )
         db.session.add(subscriber)
+        replace_memberships(subscriber, lists)
     elif subscriber.status == SubscriberStatus.ACTIVE:
         if _take_confirmation_slot(subscriber, now):
             send_already_subscribed(subscriber)
         return
     elif subscriber.status not in _RESUBSCRIBABLE:
         return
+    else:
+        subscriber.held_changes = {
+            "email": address.email,
+            "name": name,
+            "organisation": organisation,
+            "lists": [mailing_list.id for mailing_list in lists],
+        }
 
     set_status(subscriber, SubscriberStatus.PENDING, now)
-    subscriber.email = address.email
-    subscriber.name = name or subscriber.name
-    subscriber.organisation = organisation or subscriber.organisation
-    replace_memberships(subscriber, lists)
     origin = origin.clipped()
     record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
     if _take_confirmation_slot(subscriber, now):
@@ -176,7 +187,7 @@ def resend_confirmation(public_id: str, now: datetime | None = None) -> None:
     if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
         return
     if _take_confirmation_slot(subscriber, now):
-        send_confirmation(subscriber, subscriber_lists(subscriber))
+        send_confirmation(subscriber, lists_to_confirm(subscriber))
 
 
 def confirm_subscription(
@@ -204,6 +215,7 @@ def confirm_subscription(
         .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
         .limit(1)
     )
+    _apply_held_changes(subscriber)
     lists = subscriber_lists(subscriber)
     _after_activation(subscriber)
     record(
@@ -216,6 +228,31 @@ def confirm_subscription(
     )
     send_welcome(subscriber, lists)
     return subscriber, True
+
+
+def lists_to_confirm(subscriber: Subscriber) -> list[MailingList]:
+    """The lists confirming would subscribe to: those asked for, or those held now."""
+    held = subscriber.held_changes
+    if held is None:
+        return subscriber_lists(subscriber)
+    return _lists_by_id(held.get("lists") or [])
+
+
+def _lists_by_id(ids: Sequence[int]) -> list[MailingList]:
+    query = sa.select(MailingList).where(MailingList.id.in_(list(ids))).order_by(MailingList.name)
+    return list(db.session.scalars(query))
+
+
+def _apply_held_changes(subscriber: Subscriber) -> None:
+    """What the confirmed request asked for (see ``request_subscription``)."""
+    held, subscriber.held_changes = subscriber.held_changes, None
+    if held is None:
+        return
+    subscriber.email = held.get("email") or subscriber.email
+    subscriber.name = held.get("name") or subscriber.name
+    subscriber.organisation = held.get("organisation") or subscriber.organisation
+    lists = _lists_by_id(held.get("lists") or []) or default_lists()
+    replace_memberships(subscriber, lists)
 
 
 # -- preferences, leaving, erasure ------------------------------------------------------

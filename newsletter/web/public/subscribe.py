@@ -105,7 +105,7 @@ def confirm(token: str) -> str | tuple[str, int]:
             "public/confirm.html",
             form=form,
             already=subscriber.status == SubscriberStatus.ACTIVE,
-            lists=[lst.name for lst in services.subscriber_lists(subscriber)],
+            lists=[lst.name for lst in services.lists_to_confirm(subscriber)],
         )
     if not form.validate_on_submit():
         abort(400)
