@@ -18,8 +18,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter.database import insert_or_ignore
+from newsletter.delivery.models import Delivery
 from newsletter.extensions import db
+from newsletter.mailing import outbox
 from newsletter.mailing.models import OutgoingMail
+from newsletter.mailing.transport import uses_outbox
 from newsletter.subscriptions.emails import (
     send_already_subscribed,
     send_confirmation,
@@ -328,9 +331,18 @@ def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = N
     return True
 
 
+ERASED_ANSWER = "(erased at the person's request)"
+
+
 def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
     """Delete everything we hold about this person, keeping only a keyed hash of the
-    address on the suppression list so that nobody can re-add it without them."""
+    address on the suppression list so that nobody can re-add it without them.
+
+    Found by the normalised address (the key), whatever its case elsewhere: their
+    subscriber row (with memberships and consent events), mail queued for them, the
+    servers' answers to our deliveries (which quote the address; the deliveries stay,
+    nameless, so a send's figures stay right) and their messages in the local outbox."""
+    key = subscriber.email_key
     insert_or_ignore(
         Suppression,
         {
@@ -339,7 +351,19 @@ def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
             "created_at": utcnow(),
         },
     )
-    db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == subscriber.email))
+    db.session.execute(
+        sa.delete(OutgoingMail)
+        .where(sa.func.lower(OutgoingMail.recipient) == key)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .values(last_response=ERASED_ANSWER)
+        .execution_options(synchronize_session=False)
+    )
+    if uses_outbox():
+        outbox.discard_mentioning(current_app.config["OUTBOX_DIR"], key)
     # A plain DELETE (the database cascades to memberships and events): erasing twice at
     # once, or a row gone already, is not an error.
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))
