@@ -5,6 +5,7 @@ Every domain imports these from here; none of them belongs to one domain."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,6 +15,9 @@ MAX_NAME = 200
 
 _SPACE = 0x20  # code points below it are C0 control characters
 _DELETE = 0x7F
+# What XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates,
+# U+FFFE, U+FFFF), and DEL: text with one would break the Atom feed and the archive.
+_UNSTORABLE_RE = re.compile("[^\t\n\r\x20-\x7e\x80-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class InvalidInput(ValueError):
@@ -48,6 +52,24 @@ def normalize_address(raw: str) -> Address:
     return Address(email=email, key=email.lower())
 
 
+def check_characters(text: str, field: str) -> str:
+    """Refuse control characters (but tab and line breaks) and whatever XML cannot
+    hold, in any text a person writes; return the text unchanged."""
+    found = _UNSTORABLE_RE.search(text or "")
+    if found:
+        raise InvalidInput(
+            f"The {field} holds a character that cannot be stored (U+{ord(found.group()):04X}, "
+            "an invisible control character, often pasted by accident): remove it.",
+            field,
+        )
+    return text
+
+
+def strip_unstorable(text: str) -> str:
+    """``text`` without what XML cannot hold (for output of text stored before)."""
+    return _UNSTORABLE_RE.sub("", text)
+
+
 def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
     """A single-line text field: trimmed, bounded, free of control characters (names and
     organisations reach mail headers and CSV exports)."""
@@ -57,6 +79,7 @@ def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
         raise InvalidInput(f"The {field} must be on one line.", field)
     if any((ord(ch) < _SPACE and ch != "\t") or ord(ch) == _DELETE for ch in raw):
         raise InvalidInput(f"The {field} contains a control character.", field)
+    check_characters(raw, field)
     value = " ".join(raw.split())
     if len(value) > max_length:
         raise InvalidInput(f"The {field} has at most {max_length} characters.", field)

@@ -14,7 +14,7 @@ from newsletter.extensions import db
 from newsletter.mailing.mime import HeaderValueError, check_header_value
 from newsletter.sessions.models import DialogueSession, SummaryPoint
 from newsletter.subscriptions.lists import default_lists, resolve_lists
-from newsletter.validation import InvalidInput
+from newsletter.validation import InvalidInput, check_characters
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20_000
@@ -36,7 +36,7 @@ def _subject(subject: str) -> str:
         raise InvalidInput(
             "The subject must be one line without control characters.", "subject"
         ) from exc
-    subject = " ".join((subject or "").split())
+    subject = " ".join(check_characters(subject or "", "subject").split())
     if not subject:
         raise InvalidInput("A digest needs a subject.", "subject")
     if len(subject) > MAX_SUBJECT:
@@ -70,6 +70,8 @@ def update_digest(
 ) -> None:
     require_editable(digest)
     digest.subject = _subject(subject)
+    for name, value in (("preheader", preheader), ("intro", intro), ("outro", outro)):
+        check_characters(value or "", name)
     preheader = " ".join((preheader or "").split())
     if len(preheader) > MAX_SUBJECT:
         raise InvalidInput(f"The preheader has at most {MAX_SUBJECT} characters.", "preheader")
@@ -120,7 +122,7 @@ def set_item_text(item: DigestItem, text: str | None) -> None:
     """Words for this digest only; None (or the point's own words) follows the point."""
     require_editable(item.digest)
     if text is not None:
-        text = " ".join(text.split())
+        text = " ".join(check_characters(text, "text").split())
         if not text:
             raise InvalidInput("An item needs some text; use Remove to drop it.", "text")
         if len(text) > MAX_TEXT:

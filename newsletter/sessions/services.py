@@ -16,7 +16,7 @@ from newsletter.extensions import db
 from newsletter.sessions.importer import ParsedSession
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
 from newsletter.slugs import slugify, unique_slug
-from newsletter.validation import InvalidInput, clean_text
+from newsletter.validation import InvalidInput, check_characters, clean_text
 
 MAX_POINT = 5000
 MAX_NARRATIVE = 50_000
@@ -104,6 +104,7 @@ def save_session(data: SessionData, session: DialogueSession | None = None) -> D
         raise InvalidInput(
             f"The session number is a whole number from 1 to {MAX_SESSION_NUMBER}.", "number"
         )
+    check_characters(data.narrative, "narrative")
     if len(data.narrative) > MAX_NARRATIVE:
         raise InvalidInput(f"The narrative has at most {MAX_NARRATIVE} characters.", "narrative")
     series = series_named(data.series_name)
@@ -178,7 +179,7 @@ def session_by_reference(reference: str) -> DialogueSession | None:
 
 
 def _point_text(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(check_characters(text, "text").split())
     if not text:
         raise InvalidInput("A summary point needs some text.", "text")
     if len(text) > MAX_POINT:
@@ -232,7 +233,7 @@ def rename_series(series: Series, name: str, description: str) -> None:
     if clash is not None:
         raise InvalidInput(f"Another series is called {name!r} already.")
     series.name = name
-    series.description = description.strip()[:5000]
+    series.description = check_characters(description, "description").strip()[:5000]
 
 
 def delete_series(series: Series) -> None:
