@@ -14,6 +14,7 @@ from newsletter.auth import services as auth
 from newsletter.auth.models import Role
 from newsletter.cli.common import committing
 from newsletter.digests import services as digests
+from newsletter.mailing.transport import uses_outbox
 from newsletter.sessions import services as sessions
 from newsletter.sessions.importer import parse_summary
 from newsletter.subscriptions import lists as list_service
@@ -68,6 +69,14 @@ def demo() -> None:
     click.echo(
         f"Demo content loaded: {', '.join(loaded)}." if loaded else "Demo content is there already."
     )
+    base = current_app.config["BASE_URL"]
     if password:
-        click.echo(f"Staff login: http://127.0.0.1:5000/staff/  {DEMO_ADMIN} / {password}")
-    click.echo("Subscribe at http://127.0.0.1:5000/ ; mail lands in http://127.0.0.1:5000/outbox/")
+        click.echo(f"Staff login: {base}/staff/  {DEMO_ADMIN} / {password}")
+    click.echo(f"Subscribe at {base}/")
+    if uses_outbox(current_app._get_current_object()):  # type: ignore[attr-defined]
+        click.echo(
+            f"No mail server is set: mail lands in the outbox, {base}/outbox/ "
+            "(log in as the demo admin first)."
+        )
+    else:
+        click.echo(f"Mail goes out through {current_app.config['MAIL_SERVER']}.")
