@@ -41,7 +41,7 @@ from newsletter.subscriptions.models import (
 )
 from newsletter.subscriptions.suppression import suppression_hash
 from newsletter.timeutil import utcnow
-from newsletter.validation import InvalidInput, clean_text, normalize_address
+from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
 
 # States in which a subscriber may be asked to confirm again through the public form.
 _RESUBSCRIBABLE = {
@@ -86,14 +86,15 @@ def current_consent() -> tuple[str, str]:
     return hashlib.sha256(text.encode()).hexdigest()[:16], text
 
 
-def _consent_version(shown: str) -> str:
-    """The version a form showed: the current wording (recorded on first use) or an
-    earlier recorded one; anything else means the form was not ours or is stale."""
+def _consent_version(shown: str, *, record: bool = True) -> str:
+    """The version a form showed: the current wording (recorded on first use, unless
+    ``record`` is off) or an earlier recorded one; anything else means the form was not
+    ours or is stale."""
     version, text = current_consent()
     if not _VERSION_RE.fullmatch(shown or ""):
         raise InvalidInput("This form is out of date. Please reload the page and send it again.")
     if shown == version:
-        if db.session.get(ConsentText, version) is None:
+        if record and db.session.get(ConsentText, version) is None:
             insert_or_ignore(
                 ConsentText, {"version": version, "text": text, "created_at": utcnow()}
             )
@@ -132,8 +133,39 @@ def subscriber_lists(subscriber: Subscriber) -> list[MailingList]:
 # -- subscribe and confirm --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A subscribe request whose input is valid, whoever sent it (``check_subscription``)."""
+
+    address: Address
+    name: str
+    organisation: str
+    list_ids: tuple[int, ...]
+    consent_version: str
+
+
+def check_subscription(request: SubscribeRequest) -> CheckedRequest:
+    """Validate the form: the same reads and the same answer for every address, known
+    or not (raises InvalidInput only for input that is wrong whoever typed it)."""
+    lists = resolve_lists(request.list_slugs, public_only=True) or default_lists()
+    return CheckedRequest(
+        address=normalize_address(request.email),
+        name=clean_text(request.name, "name"),
+        organisation=clean_text(request.organisation, "organisation"),
+        list_ids=tuple(mailing_list.id for mailing_list in lists),
+        consent_version=_consent_version(request.consent_version, record=False),
+    )
+
+
 def request_subscription(
     request: SubscribeRequest, origin: Origin, now: datetime | None = None
+) -> None:
+    """Validate and handle a subscribe request at once (commands and tests)."""
+    apply_subscription(check_subscription(request), origin, now)
+
+
+def apply_subscription(
+    checked: CheckedRequest, origin: Origin, now: datetime | None = None
 ) -> None:
     """Handle the public subscribe form for any address in any state.
 
@@ -149,11 +181,9 @@ def request_subscription(
     mailbox; the confirmation greets them with the name we had.
     """
     now = now or utcnow()
-    address = normalize_address(request.email)
-    name = clean_text(request.name, "name")
-    organisation = clean_text(request.organisation, "organisation")
-    lists = resolve_lists(request.list_slugs, public_only=True) or default_lists()
-    consent_version = _consent_version(request.consent_version)
+    address, name, organisation = checked.address, checked.name, checked.organisation
+    lists = _lists_by_id(checked.list_ids)
+    consent_version = _consent_version(checked.consent_version)
 
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
     if subscriber is None:

@@ -14,6 +14,7 @@ from newsletter.subscriptions.emails import preferences_url
 from newsletter.subscriptions.models import SubscriberStatus
 from newsletter.tokens import BadToken, ExpiredToken, Purpose, read_token
 from newsletter.validation import InvalidInput
+from newsletter.web.afterwards import after_the_answer
 from newsletter.web.formtools import show_error
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, SubscribeForm
@@ -63,11 +64,17 @@ def subscribe() -> str | Response | tuple[str, int]:
             consent_version=form.consent_version.data or "",
         )
         try:
-            commit_with_retry(lambda: services.request_subscription(request_, origin()))
+            checked = services.check_subscription(request_)  # reads only
         except InvalidInput as error:
-            db.session.rollback()
             show_error(form, error)
         else:
+            # The same answer, at the same speed, whether the address is new, pending,
+            # active or refused: what depends on it happens after the answer.
+            where = origin()
+            after_the_answer(
+                lambda: commit_with_retry(lambda: services.apply_subscription(checked, where)),
+                "a subscription request",
+            )
             return redirect(url_for("public.subscribe_sent"))
     status = 400 if form.is_submitted() else 200
     return render_template("public/subscribe.html", form=form, consent_text=consent_text), status
