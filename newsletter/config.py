@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # A pasted summary (200,000 characters, up to 4 bytes each) fits in one form field.
     "MAX_FORM_MEMORY_SIZE": 1_000_000,
+    "LOG_LEVEL": "INFO",  # of the application's loggers (see logs.py)
     # Mail: with no MAIL_SERVER, mail goes to the local outbox in the instance folder.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,

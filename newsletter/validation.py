@@ -1,7 +1,11 @@
-"""The shared kernel of validation: what people type (addresses, names, one-line texts)
-and the refusal every layer raises when input must be corrected (``InvalidInput``).
+"""The shared kernel of validation: what people type (addresses, names, one-line texts,
+texts of several lines) and the refusal every layer raises when input must be corrected
+(``InvalidInput``).
 
-Every domain imports these from here; none of them belongs to one domain."""
+Every domain imports these from here; none of them belongs to one domain. Every text a
+person sends passes one of these checks before it is stored: control characters are
+refused, a NUL byte above all (PostgreSQL cannot store one in a text column).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,14 @@ from email_validator import EmailNotValidError, validate_email
 MAX_ADDRESS = 254
 MAX_NAME = 200
 
-_SPACE = 0x20  # code points below it are C0 control characters
-_DELETE = 0x7F
-# What XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates,
-# U+FFFE, U+FFFF), and DEL: text with one would break the Atom feed and the archive.
+# C0 control characters and DEL, except tab, line feed and carriage return (line breaks
+# are each caller's decision).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_LINE_BREAK_RE = re.compile(r"[\r\n]")
+_LAST_PARTIAL_WORD_RE = re.compile(r"\s+\S*$")
+# What XML 1.0 cannot hold besides control characters (lone surrogates, U+FFFE, U+FFFF):
+# text with one would break the Atom feed and the archive.
 _UNSTORABLE_RE = re.compile("[^\t\n\r\x20-\x7e\x80-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -42,7 +50,7 @@ def normalize_address(raw: str) -> Address:
         raise InvalidInput("Please enter an email address.", "email")
     if len(value) > MAX_ADDRESS:
         raise InvalidInput(f"An email address has at most {MAX_ADDRESS} characters.", "email")
-    if any(ord(ch) < _SPACE or ord(ch) == _DELETE for ch in value):
+    if _ANY_CONTROL_RE.search(value):
         raise InvalidInput("The email address contains a line break or control character.", "email")
     try:
         valid = validate_email(value, check_deliverability=False, allow_smtputf8=False)
@@ -52,35 +60,65 @@ def normalize_address(raw: str) -> Address:
     return Address(email=email, key=email.lower())
 
 
-def check_characters(text: str, field: str) -> str:
-    """Refuse control characters (but tab and line breaks) and whatever XML cannot
-    hold, in any text a person writes; return the text unchanged."""
-    found = _UNSTORABLE_RE.search(text or "")
+def check_characters(raw: str, field: str, *, label: str | None = None) -> None:
+    """Refuse control characters other than tab and line breaks, and what XML cannot
+    hold (U+FFFE, U+FFFF, lone surrogates). ``field`` names the
+    form field; ``label`` what the message calls it (the field's name by default)."""
+    if _CONTROL_RE.search(raw):
+        raise InvalidInput(f"The {label or field} contains a control character.", field)
+    found = _UNSTORABLE_RE.search(raw)
     if found:
         raise InvalidInput(
-            f"The {field} holds a character that cannot be stored (U+{ord(found.group()):04X}, "
-            "an invisible control character, often pasted by accident): remove it.",
+            f"The {label or field} holds a character that cannot be stored "
+            f"(U+{ord(found.group()):04X}, invisible, often pasted by accident): remove it.",
             field,
         )
-    return text
 
 
 def strip_unstorable(text: str) -> str:
-    """``text`` without what XML cannot hold (for output of text stored before)."""
-    return _UNSTORABLE_RE.sub("", text)
+    """``text`` without what XML cannot hold (for output of text stored before it was
+    refused)."""
+    return _UNSTORABLE_RE.sub("", _CONTROL_RE.sub("", text))
 
 
-def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
+def clean_text(
+    raw: str | None, field: str, max_length: int = MAX_NAME, *, label: str | None = None
+) -> str:
     """A single-line text field: trimmed, bounded, free of control characters (names and
     organisations reach mail headers and CSV exports)."""
     if not raw:
         return ""
-    if "\r" in raw or "\n" in raw:
-        raise InvalidInput(f"The {field} must be on one line.", field)
-    if any((ord(ch) < _SPACE and ch != "\t") or ord(ch) == _DELETE for ch in raw):
-        raise InvalidInput(f"The {field} contains a control character.", field)
-    check_characters(raw, field)
+    name = label or field
+    if _LINE_BREAK_RE.search(raw):
+        raise InvalidInput(f"The {name} must be on one line.", field)
+    check_characters(raw, field, label=name)
     value = " ".join(raw.split())
     if len(value) > max_length:
-        raise InvalidInput(f"The {field} has at most {max_length} characters.", field)
+        raise InvalidInput(f"The {name} has at most {max_length} characters.", field)
     return value
+
+
+def clean_block(raw: str | None, field: str, max_length: int, *, label: str | None = None) -> str:
+    """A text of several lines or paragraphs (a narrative, an introduction): line ends
+    made ``\\n``, trimmed, bounded, free of control characters but tab."""
+    if not raw:
+        return ""
+    name = label or field
+    check_characters(raw, field, label=name)
+    value = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(value) > max_length:
+        raise InvalidInput(f"The {name} has at most {max_length} characters.", field)
+    return value
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its beginning cut at a word
+    boundary and ended with an ellipsis, ``limit`` characters at most in all (cut inside
+    a word only when the first word alone is too long)."""
+    if len(text) <= limit:
+        return text
+    room = limit - 1  # for the ellipsis
+    head = text[:room]
+    if not text[room].isspace():
+        head = _LAST_PARTIAL_WORD_RE.sub("", head) or head
+    return head.rstrip(" \t,;:-–—") + "…"

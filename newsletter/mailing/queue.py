@@ -20,6 +20,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from newsletter.database import rows_changed
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail, OutgoingStatus
 from newsletter.mailing.transport import DeliveryError, open_transport
@@ -163,13 +164,14 @@ def deliver_outgoing(ids: Sequence[int] | None = None, now: datetime | None = No
 
 
 def _claim(session: Session, mail_id: int, now: datetime) -> OutgoingMail | None:
-    claimed = session.execute(
+    claimed = rows_changed(
         sa.update(OutgoingMail)
         .where(OutgoingMail.id == mail_id, OutgoingMail.next_attempt_at <= now)
-        .values(next_attempt_at=now + timedelta(seconds=_CLAIM_SECONDS))
+        .values(next_attempt_at=now + timedelta(seconds=_CLAIM_SECONDS)),
+        session,
     )
     session.commit()
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         return None
     return session.get(OutgoingMail, mail_id)
 
@@ -184,8 +186,8 @@ def _record_failure(
         delay = _BACKOFF[min(row.attempts, len(_BACKOFF)) - 1]
         row.next_attempt_at = now + timedelta(seconds=delay)
         result.deferred += 1
-        log.warning("mail %s to %s deferred: %s", row.id, row.recipient, exc)
+        log.warning("mail %s deferred: %s", row.id, exc)
     else:
         row.status = OutgoingStatus.FAILED
         result.failed += 1
-        log.error("mail %s to %s failed: %s", row.id, row.recipient, exc)
+        log.error("mail %s failed: %s", row.id, exc)

@@ -287,7 +287,7 @@ class SuppressedTransport:
         pass
 
     def send(self, _envelope_from: str, recipient: str, _message: bytes) -> str:
-        log.info("mail to %s suppressed (MAIL_SUPPRESS_SEND)", recipient)
+        log.debug("mail to %s suppressed (MAIL_SUPPRESS_SEND)", recipient)
         return "250 suppressed"
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from newsletter.extensions import db
 from newsletter.subscriptions.models import MailingList
-from newsletter.validation import InvalidInput, check_characters, clean_text
+from newsletter.validation import InvalidInput, clean_block, clean_text
 
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -33,7 +33,7 @@ def create_list(
     mailing_list = MailingList(
         slug=slug,
         name=name,
-        description=check_characters(description, "description").strip(),
+        description=clean_block(description, "description", 5000),
         is_public=public,
         is_default=default,
     )

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter.database import insert_or_ignore
+from newsletter.database import compare_and_set, insert_or_ignore
 from newsletter.delivery.models import Delivery
 from newsletter.extensions import db
 from newsletter.mailing import outbox
@@ -80,6 +80,9 @@ class LinkNoLongerValid(Exception):
 # -- consent text ----------------------------------------------------------------------
 
 
+_VERSION_RE = re.compile(r"[0-9a-f]{16}")  # what current_consent() makes
+
+
 def current_consent() -> tuple[str, str]:
     """(version, text) of the configured consent wording; the version is its hash."""
     text = str(current_app.config["CONSENT_TEXT"]).strip()
@@ -99,7 +102,7 @@ def _consent_version(shown: str, *, record: bool = True) -> str:
                 ConsentText, {"version": version, "text": text, "created_at": utcnow()}
             )
         return version
-    if shown and db.session.get(ConsentText, shown) is not None:
+    if _VERSION_RE.fullmatch(shown or "") and db.session.get(ConsentText, shown) is not None:
         return shown
     raise InvalidInput("This form is out of date. Please reload the page and send it again.")
 
@@ -414,21 +417,10 @@ def _take_confirmation_slot(subscriber: Subscriber, now: datetime) -> bool:
     ``CONFIRM_RESEND_MINUTES``; a compare-and-set, so that concurrent requests for one
     address (a double click) send one email."""
     wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
-    db.session.flush()
-    taken = db.session.execute(
-        sa.update(Subscriber)
-        .where(
-            Subscriber.id == subscriber.id,
-            sa.or_(
-                Subscriber.confirmation_sent_at.is_(None),
-                Subscriber.confirmation_sent_at <= now - wait,
-            ),
-        )
-        .values(confirmation_sent_at=now)
-        .execution_options(synchronize_session=False)
+    free = sa.or_(
+        Subscriber.confirmation_sent_at.is_(None), Subscriber.confirmation_sent_at <= now - wait
     )
-    db.session.expire(subscriber, ["confirmation_sent_at"])
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+    return compare_and_set(subscriber, free, confirmation_sent_at=now)
 
 
 def _transition(
@@ -436,15 +428,9 @@ def _transition(
 ) -> bool:
     """Move to ``status`` if the subscriber is (still) in one of ``allowed``: a
     compare-and-set in the database, so of two concurrent requests only one acts."""
-    db.session.flush()
-    changed = db.session.execute(
-        sa.update(Subscriber)
-        .where(Subscriber.id == subscriber.id, Subscriber.status.in_(allowed))
-        .values(status=status, status_changed_at=now)
-        .execution_options(synchronize_session=False)
+    return compare_and_set(
+        subscriber, Subscriber.status.in_(allowed), status=status, status_changed_at=now
     )
-    db.session.expire(subscriber, ["status", "status_changed_at"])
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def set_status(subscriber: Subscriber, status: SubscriberStatus, now: datetime) -> None:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.mailing import outbox
 from newsletter.web.access import require_staff_login
+from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -54,6 +55,8 @@ def message_raw(key: str) -> Response:
 
 @bp.post("/clear")
 def clear() -> WerkzeugResponse:
-    count = outbox.clear(_path())
-    flash(f"Removed {count} message(s) from the outbox.", "success")
+    with saving() as attempt:
+        count = outbox.clear(_path())
+    if attempt.ok:
+        flash(f"Removed {count} message(s) from the outbox.", "success")
     return redirect(url_for("outbox.index"))

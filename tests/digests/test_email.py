@@ -14,6 +14,7 @@ from newsletter.digests import archive, render
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
+from newsletter.mailing import headers
 from newsletter.sessions.models import DialogueSession
 from newsletter.timeutil import utcnow
 from tests.conftest import form_values
@@ -114,7 +115,7 @@ def test_spamassassin_finds_the_digest_clean(app, digest_id):
     with app.test_request_context():
         digest = db.session.get(Digest, digest_id)
         data = render.build_message(digest).fill(
-            render.mailing.headers.recipient_headers("reader@example.org", "Ada Reader"),
+            headers.recipient_headers("reader@example.org", "Ada Reader"),
             render.sample_slots(),
         )
     with tempfile.TemporaryDirectory() as home:

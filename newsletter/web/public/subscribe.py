@@ -7,15 +7,14 @@ from werkzeug.wrappers import Response
 
 from newsletter.database import commit_with_retry
 from newsletter.digests import archive
-from newsletter.extensions import db, limiter
+from newsletter.extensions import limiter
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
 from newsletter.subscriptions.emails import preferences_url
 from newsletter.subscriptions.models import SubscriberStatus
 from newsletter.tokens import BadToken, ExpiredToken, Purpose, read_token
-from newsletter.validation import InvalidInput
 from newsletter.web.afterwards import after_the_answer
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, SubscribeForm
 from newsletter.web.requests import origin, submitted_address
@@ -63,13 +62,12 @@ def subscribe() -> str | Response | tuple[str, int]:
             list_slugs=form.lists.data or [],
             consent_version=form.consent_version.data or "",
         )
-        try:
+        with saving(form) as attempt:
             checked = services.check_subscription(request_)  # reads only
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
+        if attempt.ok:
             # The same answer, at the same speed, whether the address is new, pending,
-            # active or refused: what depends on it happens after the answer.
+            # active or refused: what depends on it happens after the answer (where two
+            # posts for one new address race, the loser runs again and finds the row).
             where = origin()
             after_the_answer(
                 lambda: commit_with_retry(lambda: services.apply_subscription(checked, where)),
@@ -117,11 +115,10 @@ def confirm(token: str) -> str | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        subscriber, _ = services.confirm_subscription(public_id, origin())
+        with saving(page=True):
+            subscriber, _ = services.confirm_subscription(public_id, origin())
     except services.LinkNoLongerValid:
-        db.session.rollback()
         return render_template("public/link_invalid.html", gone=True), 410
-    db.session.commit()
     return render_template(
         "public/confirmed.html",
         preferences_url=preferences_url(subscriber),
@@ -140,6 +137,6 @@ def confirm_resend(token: str) -> Response:
         abort(400, "This link is not one of ours. Please subscribe again with the form.")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.resend_confirmation(public_id)
-    db.session.commit()
+    with saving(page=True):
+        services.resend_confirmation(public_id)
     return redirect(url_for("public.subscribe_sent"))

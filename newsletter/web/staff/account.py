@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from newsletter.auth import services as auth
 from newsletter.auth import throttle
-from newsletter.extensions import db, limiter
+from newsletter.extensions import limiter
 from newsletter.limitkeys import hashed
 from newsletter.web.formtools import saving
 from newsletter.web.requests import submitted_account
@@ -52,16 +52,17 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         email = form.email.data or ""
         time.sleep(throttle.delay(email))
-        user = auth.authenticate(email, form.password.data or "")
-        if user is not None:
-            db.session.commit()
-            session.clear()  # a new session: nothing from before the login carries over
-            login_user(user)
-            return redirect(target)
-        g.password_failed = True
-        with saving():
-            throttle.record_failure(email)
-        form.form_errors.append(FAILED)
+        with saving(form) as attempt:
+            user = auth.authenticate(email, form.password.data or "")
+            if user is None:
+                throttle.record_failure(email)
+        if attempt.ok:
+            if user is not None:
+                session.clear()  # a new session: nothing from before the login carries over
+                login_user(user)
+                return redirect(target)
+            g.password_failed = True
+            form.form_errors.append(FAILED)
     status = 400 if form.is_submitted() else 200
     return render_template("staff/login.html", form=form), status
 
