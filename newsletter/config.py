@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_DIR": None,  # default: <instance>/outbox
     "LIST_ID": None,  # default: "newsletter.<sender domain>"
     "UNSUBSCRIBE_MAILTO": None,  # default: "unsubscribe@<sender domain>"
+    "CONTENT_LANGUAGE": "en",  # Content-Language of our mail (and the HTML's lang)
+    "FEEDBACK_ID": None,  # set: Feedback-ID campaign:kind:FEEDBACK_ID (Gmail)
     # Subscription life
     "CONSENT_TEXT": (
         "I agree to receive this newsletter by email. I can leave at any time with the "
@@ -73,7 +75,9 @@ DEFAULTS: dict[str, Any] = {
     "SEND_CLAIM_SECONDS": 120,  # a claimed batch not worked on for this long is freed
     "SEND_MAX_PER_CONNECTION": 1000,
     "SEND_TICK_SECONDS": 30,  # how often scheduled digests and due retries are checked
-    "BOUNCE_THRESHOLD": 3,  # permanent failures that mark a subscriber bounced
+    "BOUNCE_THRESHOLD": 3,  # failures that mark a subscriber bounced (see bounces/)
+    "BOUNCE_WINDOW_DAYS": 30,  # transient failures count within this many days
+    "BOUNCE_ALERTS_PAUSE": 3,  # rejections blaming us that pause a send
     "BOUNCE_DOMAIN": None,  # set: VERP return path bounces+TOKEN@BOUNCE_DOMAIN
     "DKIM_DOMAIN": None,  # all three set: every digest is DKIM-signed
     "DKIM_SELECTOR": None,
@@ -81,6 +85,23 @@ DEFAULTS: dict[str, Any] = {
     "DKIM_PRIVATE_KEY_FILE": None,
     # Sessions
     "MAX_POINTS_PER_SESSION": 200,
+    # Mail that comes back (bounces, complaints, mailto unsubscribes, replies)
+    "INBOUND_FORWARD_TO": None,  # replies from readers go here; unset: kept for staff
+    "INBOUND_MAX_BYTES": 2 * 1024 * 1024,  # a message is read from its first 2 MiB
+    "INBOUND_IMAP_HOST": None,  # set: the clock fetches new mail from this mailbox
+    "INBOUND_IMAP_PORT": 993,
+    "INBOUND_IMAP_SECURITY": "ssl",  # ssl | starttls
+    "INBOUND_IMAP_USERNAME": None,
+    "INBOUND_IMAP_PASSWORD": None,
+    "INBOUND_IMAP_FOLDER": "INBOX",
+    "INBOUND_IMAP_MOVE_TO": None,  # a folder for processed mail; unset: deleted
+    "INBOUND_POP3_HOST": None,  # or POP3 (processed mail is deleted)
+    "INBOUND_POP3_PORT": 995,
+    "INBOUND_POP3_SECURITY": "ssl",  # ssl | starttls
+    "INBOUND_POP3_USERNAME": None,
+    "INBOUND_POP3_PASSWORD": None,
+    "INBOUND_TLS_CA_FILE": None,  # trust this CA for the mailbox (default: the system's)
+    "INBOUND_BATCH": 200,  # messages fetched per tick
     # Staff
     "PASSWORD_HASH_METHOD": "scrypt",
     # Wrong passwords from one IP, for any account; from one IP for one account.
@@ -254,6 +275,20 @@ def _derive_mail(config: Config) -> None:
         config["LIST_ID"] = f"newsletter.{sender_domain}"
     if not config["UNSUBSCRIBE_MAILTO"]:
         config["UNSUBSCRIBE_MAILTO"] = f"unsubscribe@{sender_domain}"
+    if not _LANGUAGE_RE.match(str(config["CONTENT_LANGUAGE"])):
+        raise RuntimeError(
+            "NEWSLETTER_CONTENT_LANGUAGE must be a language tag such as 'en' or 'fa-IR', "
+            f"got {config['CONTENT_LANGUAGE']!r}"
+        )
+    if config["FEEDBACK_ID"] and not _TOKEN_RE.match(str(config["FEEDBACK_ID"])):
+        raise RuntimeError(
+            "NEWSLETTER_FEEDBACK_ID must be a short identifier of letters, digits, '.', '_' "
+            f"or '-' (it ends Feedback-ID: campaign:kind:ID), got {config['FEEDBACK_ID']!r}"
+        )
+
+
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def _derive_workers(config: Config, instance: Path) -> None:

@@ -126,3 +126,17 @@ def test_values_of_the_wrong_kind_are_refused_at_start(
 def test_header_bound_settings_are_checked_at_start(app_config, key, value, message):
     with pytest.raises(RuntimeError, match=f"NEWSLETTER_{key} .*{message}"):
         create_app({**app_config, key: value})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("CONTENT_LANGUAGE", "en\r\nBcc: x@example.org", "CONTENT_LANGUAGE must be a language"),
+        ("CONTENT_LANGUAGE", "", "CONTENT_LANGUAGE must be a language"),
+        ("FEEDBACK_ID", "a:b", "FEEDBACK_ID must be a short identifier"),
+        ("FEEDBACK_ID", "x" * 65, "FEEDBACK_ID must be a short identifier"),
+    ],
+)
+def test_header_bound_mail_settings_are_checked_at_start(app_config, key, value, message):
+    with pytest.raises(RuntimeError, match=message):
+        create_app({**app_config, key: value})

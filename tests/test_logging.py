@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from datetime import timedelta
@@ -26,7 +25,7 @@ from newsletter.logs import Formatter
 from newsletter.mailing.models import OutgoingMail
 from newsletter.timeutil import utcnow
 from tests.conftest import form_values
-from tests.smtp_sink import free_port
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"  # ISO 8601, UTC, milliseconds
@@ -135,13 +134,12 @@ def _server_env(app, tmp_path: Path, port: int = 5000, **extra: str) -> dict[str
 
 def _wait_for_line(path: Path, pattern: str, timeout: float = 20.0) -> list[tuple[str, str, str]]:
     """The records written to ``path`` once one of them matches ``pattern``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = path.read_text()
-        if re.search(pattern, text):
-            return _records(text, strict=False)
-        time.sleep(0.05)
-    raise AssertionError(f"no line matching {pattern!r} in:\n{path.read_text()}")
+    text = wait_until(
+        lambda: (text := path.read_text()) and re.search(pattern, text) and text,
+        timeout,
+        lambda: f"no line matching {pattern!r} in:\n{path.read_text()}",
+    )
+    return _records(text, strict=False)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -172,26 +170,23 @@ def test_gunicorn_and_a_command_log_alike_without_addresses(app, make_list, outb
     outbox.reply_to_rcpt(
         reader, f"450 4.2.2 <{reader}>: mailbox full", "450 4.2.2 <reader@example.org> full"
     )
-    port = free_port()
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log_file:
+        # Port 0: gunicorn takes a free port itself and says which (no other process can
+        # take it between a probe and the bind).
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0",
              "newsletter:create_app()"],
-            env=_server_env(app, tmp_path, port),
+            env=_server_env(app, tmp_path),
             cwd=ROOT,
             stderr=log_file,
         )  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=2)  # noqa: S310 - http://
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.1)
+        _wait_for_line(log_path, r"Booting worker", timeout=30)
+        port = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log_path.read_text())
+        assert port, log_path.read_text()
+        url = f"http://127.0.0.1:{port.group(1)}"
+        urllib.request.urlopen(url + "/healthz", timeout=30)  # noqa: S310 - http://
         _subscribe(url, reader)
         served = _wait_for_line(log_path, "deferred")
     finally:

@@ -1,7 +1,7 @@
 """Which digests are public (in_archive) and changes held until a subscriber confirms
 
 Revision ID: 7c1f3e9a2b40
-Revises: 249c175e9d6b
+Revises: 513b4c2fd87c
 Create Date: 2026-12-02 05:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1f3e9a2b40'
-down_revision = '249c175e9d6b'
+down_revision = '513b4c2fd87c'
 branch_labels = None
 depends_on = None
 

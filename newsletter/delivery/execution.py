@@ -20,6 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Flask
 
+from newsletter.bounces import polling
 from newsletter.delivery import figures, sends, worker
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.digests.models import Digest, DigestStatus
@@ -120,16 +121,18 @@ class TickReport:
     started: list[int]
     resumed: list[int]
     mail_sent: int
+    inbound_read: int = 0  # returned mail fetched from the inbound mailbox
 
 
 def tick(app: Flask) -> TickReport:
     """One round of the periodic work: start due scheduled digests, find sends with due
-    work (retries, a dead worker's deliveries), send queued mail. The caller has the
-    sends in the report worked on (``dispatch``, or in the foreground).
+    work (retries, a dead worker's deliveries), send queued mail, read returned mail
+    from the inbound mailbox when one is configured. The caller has the sends in the
+    report worked on (``dispatch``, or in the foreground).
 
     Each digest is handled in a transaction of its own, and a fault in one (content that
-    cannot become an email, say) is logged and kept to it: the other digests and the
-    queued mail are still seen to."""
+    cannot become an email, say) is logged and kept to it: the other digests, the
+    queued mail and the inbound mailbox are still seen to."""
     with app.app_context():
         started = [digest_id for digest_id in sends.due_for_start() if _start(digest_id)]
         sending = db.session.scalars(
@@ -142,8 +145,11 @@ def tick(app: Flask) -> TickReport:
         except Exception:  # the sends above are seen to; mail waits for the next tick
             log.exception("sending queued mail failed; it stays queued")
             mail_sent = 0
+        inbound_read = polling.poll_quietly(app)
         db.session.remove()
-    return TickReport(started=started, resumed=resumed, mail_sent=mail_sent)
+    return TickReport(
+        started=started, resumed=resumed, mail_sent=mail_sent, inbound_read=inbound_read
+    )
 
 
 def _start(digest_id: int) -> bool:

@@ -30,19 +30,25 @@ def unsubscribe_token(subscriber: Subscriber) -> str:
 
 
 def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
+    """The double opt-in link. The address is not confirmed yet, so nothing anyone typed
+    on the form (name, organisation) goes into it: whoever fills in the form cannot make
+    us mail their words to someone else. It greets neutrally and is addressed to the
+    bare address."""
     token = make_token(Purpose.CONFIRM, subscriber.public_id.hex)
     names = _list_names(lists)
     mailing.send_email(
         "confirm",
         subject=f"Please confirm your subscription to {current_app.config['SITE_NAME']}",
         to_address=subscriber.email,
-        to_name=subscriber.name,
-        context={"expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]},
+        context={
+            "expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
+            "greeting": greeting(""),
+        },
         slots={
-            "greeting": greeting(subscriber.name),
             "lists_phrase": f" ({names})" if names else "",
             "confirm_url": links.external_url("public.confirm", token=token),
         },
+        subscriber_id=subscriber.id,
     )
 
 
@@ -56,6 +62,7 @@ def send_already_subscribed(subscriber: Subscriber) -> None:
             "greeting": greeting(subscriber.name),
             "preferences_url": preferences_url(subscriber),
         },
+        subscriber_id=subscriber.id,
     )
 
 
@@ -76,4 +83,18 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
             "preferences_url": preferences_url(subscriber),
         },
         extra_headers=mailing.headers.list_headers(unsubscribe_url, token),
+        subscriber_id=subscriber.id,
+    )
+
+
+def send_unsubscribe_confirmation(subscriber: Subscriber) -> None:
+    """Asked to leave by an email without our token (anyone can write one with any
+    From): the subscriber gets the link to the one-button unsubscribe page instead."""
+    token = unsubscribe_token(subscriber)
+    mailing.send_email(
+        "unsubscribe_confirm",
+        subject=f"Do you want to unsubscribe from {current_app.config['SITE_NAME']}?",
+        to_address=subscriber.email,
+        slots={"unsubscribe_url": links.external_url("public.unsubscribe", token=token)},
+        subscriber_id=subscriber.id,
     )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter.bounces.models import InboundMessage
 from newsletter.database import compare_and_set, insert_or_ignore
 from newsletter.delivery.models import Delivery
 from newsletter.extensions import db
@@ -344,6 +345,23 @@ def unsubscribe(
     return True
 
 
+def stop_mail(
+    subscriber: Subscriber, status: SubscriberStatus, note: str, now: datetime | None = None
+) -> bool:
+    """Stop all mail to this subscriber because their mailbox says so: ``BOUNCED`` (the
+    address is gone) or ``COMPLAINED`` (they marked our mail as spam, which also
+    overrides an earlier unsubscription or bounce). Return False if it was stopped
+    already. An import never adds such a person again."""
+    now = now or utcnow()
+    allowed = {SubscriberStatus.ACTIVE, SubscriberStatus.PENDING}
+    if status == SubscriberStatus.COMPLAINED:
+        allowed |= {SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED}
+    if not _transition(subscriber, allowed, status, now):
+        return False
+    record(subscriber, ConsentAction.UNSUBSCRIBED, now, Origin(), None, [], note=note)
+    return True
+
+
 def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = None) -> bool:
     """Undo an unsubscription from its own signed link; lists are as they were."""
     now = now or utcnow()
@@ -397,6 +415,10 @@ def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
     )
     if uses_outbox():
         outbox.discard_mentioning(current_app.config["OUTBOX_DIR"], key)
+    # Replies this person sent us, kept for staff (their mail events go with the row).
+    db.session.execute(
+        sa.delete(InboundMessage).where(InboundMessage.sender_key == subscriber.email_key)
+    )
     # A plain DELETE (the database cascades to memberships and events): erasing twice at
     # once, or a row gone already, is not an error.
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))

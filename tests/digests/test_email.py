@@ -101,7 +101,7 @@ def test_preview_page_and_test_send(app, client, staff_login, digest_id, outbox)
     message = received.message
     assert (
         message["Subject"]
-        == "Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations"
+        == "[Test] Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations"
     )
     text = message.get_body(("plain",)).get_content()
     assert "SESSION 3 · 14 SEPTEMBER 2020" in text
