@@ -36,8 +36,8 @@ _tricky = st.sampled_from(
     [
         "\n", "\r", "\r\n", "\n\n", ".", "\n.", ".\n", "..", "=", "=3D", "=\n", "=20",
         " ", "\t", " \n", "\t\n", "😀", "𝄞", "\x00", "\x7f", "\u2028", "\x85", "é",
-        "[[slot:", "]]", "[[slot:name]]", "[[slot:nope", "[[slot:]]", "<b>&amp;</b>", '"', "'", "-- ",
-        "--=_nl_", "From ", "\ufeff",
+        "[[slot:", "]]", "[[slot:name]]", "[[slot:nope", "[[slot:]]", "<b>&amp;</b>", '"',
+        "'", "-- ", "--=_nl_", "From ", "\ufeff",
     ]
 )  # fmt: skip
 _long_word = st.builds(
