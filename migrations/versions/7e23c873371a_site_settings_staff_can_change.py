@@ -1,7 +1,7 @@
 """site settings staff can change
 
 Revision ID: 7e23c873371a
-Revises: 8c6b5c78cee8
+Revises: 7c1f3e9a2b40
 Create Date: 2026-12-02 04:56:10.314030
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e23c873371a'
-down_revision = '8c6b5c78cee8'
+down_revision = '7c1f3e9a2b40'
 branch_labels = None
 depends_on = None
 

@@ -7,12 +7,11 @@ an admin never changed (or set back to the configured one) follows the configura
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from PIL import Image, UnidentifiedImageError
@@ -23,7 +22,7 @@ from newsletter.extensions import db
 from newsletter.settings.colours import HEX_COLOUR, brand_palette
 from newsletter.settings.models import SETTINGS_ID, SiteSettings
 from newsletter.subscriptions.models import ConsentText
-from newsletter.timeutil import utcnow
+from newsletter.timeutil import time_zones, utcnow
 from newsletter.validation import InvalidInput, clean_block, clean_text, normalize_address
 
 MAX_LOGO_BYTES = 512 * 1024
@@ -97,12 +96,6 @@ def configured() -> SiteValues:
         brand_colour=str(config["BRAND_COLOUR"]),
         time_zone=str(config["TIME_ZONE"]),
     )
-
-
-@functools.cache
-def time_zones() -> frozenset[str]:
-    """The IANA time zone names (reading them scans the zone files: once a process)."""
-    return frozenset(available_timezones())
 
 
 def _row() -> SiteSettings | None:

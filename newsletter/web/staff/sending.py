@@ -11,14 +11,22 @@ from werkzeug.wrappers import Response
 
 from newsletter.delivery import execution, figures, sends
 from newsletter.delivery.models import DeliveryStatus
+from newsletter.digests import archive
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
 from newsletter.settings import services as site_settings
-from newsletter.web.filters import moment
+from newsletter.timeutil import parse_moment, zone_names
 from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm
 from newsletter.words import plural
+
+
+def _archive_choice() -> bool | None:
+    """The send page's "publish in the archive" box: a hidden 0 and the box's 1, so a
+    post without the field at all (a script) leaves the default."""
+    values = request.form.getlist("in_archive")
+    return "1" in values if values else None
 
 
 def _to_progress(digest_id: int) -> Response:
@@ -34,6 +42,11 @@ def digests_send_confirm(digest_id: int) -> str:
         audience=sends.audience_size(digest),
         form=ButtonForm(),
         now=datetime.now(UTC),
+        in_archive=digest.in_archive
+        if digest.status.value == "scheduled"
+        else archive.publishes_by_default(digest),
+        zones=zone_names(),
+        private_lists=[lst.name for lst in digest.lists if not lst.is_public],
     )
 
 
@@ -41,7 +54,7 @@ def digests_send_confirm(digest_id: int) -> str:
 def digests_send(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
     with saving() as attempt:
-        size = sends.start_send(digest)
+        size = sends.start_send(digest, in_archive=_archive_choice())
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
@@ -52,19 +65,15 @@ def digests_send(digest_id: int) -> Response:
 @bp.post("/digests/<int:digest_id>/schedule")
 def digests_schedule(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
-    zone = site_settings.current().zone
-    try:
-        when = datetime.fromisoformat(request.form.get("when", ""))
-    except ValueError:
-        flash(f"Give a date and a time ({zone.key}).", "error")
-        return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    if when.tzinfo is None:  # entered in the site's time zone; stored in UTC
-        when = when.replace(tzinfo=zone)
+    # Entered in the zone the page offers (the site's, unless staff chose another) or
+    # with its own offset; stored in UTC.
+    zone = request.form.get("zone") or site_settings.current().zone.key
     with saving() as attempt:
-        sends.schedule(digest, when.astimezone(UTC))
+        when = parse_moment(request.form.get("when", ""), zone)
+        sends.schedule(digest, when.utc, in_archive=_archive_choice())
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    flash(f"Scheduled for {moment(when)} ({zone.key}).", "success")
+    flash(f"Scheduled for {when.described}.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest_id))
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from newsletter.settings import services as site_settings
+from newsletter.timeutil import zone_names
 from newsletter.web.formtools import saving
 from newsletter.web.staff import admin_only, bp
 from newsletter.web.staff.forms import SettingsForm
@@ -15,7 +16,7 @@ from newsletter.web.staff.forms import SettingsForm
 
 def _form() -> SettingsForm:
     form = SettingsForm()
-    form.time_zone.choices = sorted(site_settings.time_zones())
+    form.time_zone.choices = zone_names()
     if request.method == "GET":
         site = site_settings.current()
         for name in site_settings.EDITABLE:
