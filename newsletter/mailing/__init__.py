@@ -6,7 +6,7 @@ once the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 from flask import Flask, current_app
 
@@ -43,6 +43,27 @@ def send_email(
     copy_headers.update(extra_headers or {})
     _, envelope_from = headers.sender()
     return queue.enqueue(to_address, message.fill(copy_headers, slots), envelope_from)
+
+
+def send_emails(
+    template: str,
+    *,
+    subject: str,
+    copies: Iterable[tuple[str, str | None, Mapping[str, str]]],
+    slot_names: tuple[str, ...],
+    context: Mapping[str, Hashable] | None = None,
+) -> list[int]:
+    """``send_email`` for many people at once: each of ``copies`` is (address, name,
+    slots); the email is rendered once and the copies are queued in bulk."""
+    message = compiled_email(template, subject, context or {}, tuple(sorted(slot_names)))
+    _, envelope_from = headers.sender()
+    return queue.enqueue_many(
+        (
+            (address, message.fill(headers.recipient_headers(address, name), slots))
+            for address, name, slots in copies
+        ),
+        envelope_from,
+    )
 
 
 def build_template(

@@ -9,8 +9,9 @@ Whatever could not be sent stays queued and is retried by ``deliver_outgoing``
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ _PENDING_KEY = "newsletter.outgoing_ids"
 # Seconds to wait after the n-th failed attempt; the last one repeats.
 _BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600)
 _CLAIM_SECONDS = 300
+_CHUNK = 1000  # ids in one IN (...) or rows in one INSERT
 MAX_ATTEMPTS = 12
 
 
@@ -55,6 +57,31 @@ def enqueue(recipient: str, message: bytes, envelope_from: str) -> int:
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(row.id)
     return row.id
+
+
+def enqueue_many(messages: Iterable[tuple[str, bytes]], envelope_from: str) -> list[int]:
+    """Queue many (recipient, message) pairs in the current transaction with one
+    multi-row INSERT per thousand (a bulk import asks many people to confirm)."""
+    ids: list[int] = []
+    claimed_until = utcnow() + timedelta(seconds=_CLAIM_SECONDS)
+    statement = sa.insert(OutgoingMail).returning(OutgoingMail.id)
+    rows = (
+        {
+            "envelope_from": envelope_from,
+            "recipient": recipient,
+            "message": message,
+            "status": OutgoingStatus.QUEUED,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": utcnow(),
+            "next_attempt_at": claimed_until,
+        }
+        for recipient, message in messages
+    )
+    while chunk := list(itertools.islice(rows, _CHUNK)):
+        ids.extend(db.session.scalars(statement, chunk))
+    db.session.info.setdefault(_PENDING_KEY, []).extend(ids)
+    return ids
 
 
 _dispatchers: dict[str, Callable[[Flask, list[int]], None]] = {}
@@ -132,11 +159,21 @@ def deliver_outgoing(ids: Sequence[int] | None = None, now: datetime | None = No
     result = FlushResult()
     with Session(db.engine) as session:
         query = sa.select(OutgoingMail.id).where(OutgoingMail.status == OutgoingStatus.QUEUED)
-        if ids is not None:
-            query = query.where(OutgoingMail.id.in_(list(ids)))
-        else:
-            query = query.where(OutgoingMail.next_attempt_at <= now)
-        due = session.scalars(query.order_by(OutgoingMail.id)).all()
+        if ids is None:
+            due = session.scalars(
+                query.where(OutgoingMail.next_attempt_at <= now).order_by(OutgoingMail.id)
+            ).all()
+        else:  # in chunks: SQLite allows only so many values in one statement
+            wanted = sorted(ids)
+            due = [
+                found
+                for first in range(0, len(wanted), _CHUNK)
+                for found in session.scalars(
+                    query.where(OutgoingMail.id.in_(wanted[first : first + _CHUNK])).order_by(
+                        OutgoingMail.id
+                    )
+                )
+            ]
         if not due:
             return result
         with open_transport() as transport:

@@ -3,7 +3,8 @@ rendered once and filled for every person (see ``mailing.send_email``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 
 from flask import current_app
 
@@ -30,20 +31,39 @@ def unsubscribe_token(subscriber: Subscriber) -> str:
 
 
 def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
-    token = make_token(Purpose.CONFIRM, subscriber.public_id.hex)
+    send_confirmations([(subscriber.public_id, subscriber.email, subscriber.name)], lists)
+
+
+def send_confirmations(
+    people: Iterable[tuple[uuid.UUID, str, str]], lists: Sequence[MailingList]
+) -> int:
+    """Ask each of ``people`` (public id, address, name) to confirm joining ``lists``;
+    the email is rendered once and the copies queued together. Returns how many."""
     names = _list_names(lists)
-    mailing.send_email(
-        "confirm",
-        subject=f"Please confirm your subscription to {current_app.config['SITE_NAME']}",
-        to_address=subscriber.email,
-        to_name=subscriber.name,
-        context={"expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]},
-        slots={
-            "greeting": greeting(subscriber.name),
-            "lists_phrase": f" ({names})" if names else "",
-            "confirm_url": links.external_url("public.confirm", token=token),
-        },
-    )
+    lists_phrase = f" ({names})" if names else ""
+    copies = [
+        (
+            email,
+            name,
+            {
+                "greeting": greeting(name),
+                "lists_phrase": lists_phrase,
+                "confirm_url": links.external_url(
+                    "public.confirm", token=make_token(Purpose.CONFIRM, public_id.hex)
+                ),
+            },
+        )
+        for public_id, email, name in people
+    ]
+    if copies:
+        mailing.send_emails(
+            "confirm",
+            subject=f"Please confirm your subscription to {current_app.config['SITE_NAME']}",
+            context={"expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]},
+            copies=copies,
+            slot_names=("greeting", "lists_phrase", "confirm_url"),
+        )
+    return len(copies)
 
 
 def send_already_subscribed(subscriber: Subscriber) -> None:
