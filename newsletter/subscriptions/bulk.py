@@ -22,6 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from newsletter.database import insert_ignoring
 from newsletter.dbtypes import UTCDateTime
 from newsletter.extensions import db
 from newsletter.subscriptions.models import (
@@ -96,6 +97,7 @@ class BatchWriter:
         self.list_ids = sorted({mailing_list.id for mailing_list in lists})
         self.list_slugs = ",".join(sorted({mailing_list.slug for mailing_list in lists}))
         self.consent_note = consent_note
+        self.moment = now
         self.now = sa.literal(now, UTCDateTime())
         self.connection: Connection = db.session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
@@ -122,15 +124,19 @@ class BatchWriter:
         existing, changed = self._count_changes()
         outcome.updated, outcome.unchanged = changed, existing - changed
         self._complete_existing(erasures)
-        outcome.added = self._insert_new()
         self._add_memberships()
+        created = self._insert_new()
+        outcome.added = len(created)
         if self.consent_note is None:
-            outcome.to_confirm = self._new_people()
+            outcome.to_confirm = created
         return outcome
 
     # -- the steps ----------------------------------------------------------------------
     def _stage(self, rows: Sequence[Row], erasures: bool) -> None:
-        self.connection.execute(staged.delete())
+        if self.postgres:  # a fresh file: DELETE would leave dead rows to scan past
+            self.connection.exec_driver_sql("TRUNCATE import_rows")
+        else:
+            self.connection.execute(staged.delete())
         hashed = self.address_hash if erasures else (lambda _key: None)
         records = [(*row, hashed(row[2])) for row in rows]
         cursor = self.connection.connection.cursor()
@@ -143,8 +149,6 @@ class BatchWriter:
                 cursor.executemany(_INSERT_SQL, records)
         finally:
             cursor.close()
-        if self.postgres:
-            self.connection.exec_driver_sql("ANALYZE import_rows")
 
     def _merge_duplicates(self) -> int:
         merged = self.connection.execute(
@@ -239,10 +243,11 @@ class BatchWriter:
             )
         )
 
-    def _insert_new(self) -> int:
+    def _insert_new(self) -> list[tuple[uuid.UUID, str, str]]:
+        """Insert the people new to us with their memberships and consent evidence;
+        return each one's (public id, address, name)."""
         active = self.consent_note is not None
         status = SubscriberStatus.ACTIVE if active else SubscriberStatus.PENDING
-        new = staged.c.subscriber_id.is_(None)
         columns = {
             "public_id": self._new_public_id(),
             "email": staged.c.email,
@@ -255,24 +260,55 @@ class BatchWriter:
             "confirmation_sent_at": sa.null() if active else self.now,
             "bounce_score": sa.literal(0.0),
         }
-        # Counted first: psycopg reports no row count for INSERT … SELECT.
-        added = int(self.connection.scalar(sa.select(sa.func.count()).where(new)) or 0)
-        if not added:
-            return 0
-        self.connection.execute(
-            subscribers.insert().from_select(list(columns), sa.select(*columns.values()).where(new))
+        insert = subscribers.insert().from_select(
+            list(columns),
+            sa.select(*columns.values()).where(staged.c.subscriber_id.is_(None)),
         )
-        self.connection.execute(
-            staged.update()
-            .values(subscriber_id=subscribers.c.id)
-            .where(new, subscribers.c.email_key == staged.c.email_key)
+        returned = (
+            subscribers.c.id,
+            subscribers.c.public_id,
+            subscribers.c.email,
+            subscribers.c.name,
         )
         if active:
-            self._record(ConsentAction.IMPORTED, self.consent_note or "", staged.c.status.is_(None))
+            action, note = ConsentAction.IMPORTED, self.consent_note or ""
         else:
-            note = CONFIRMATION_ASKED.format(ConsentAction.IMPORTED.value)
-            self._record(ConsentAction.REQUESTED, note, staged.c.status.is_(None))
-        return added
+            action, note = ConsentAction.REQUESTED, CONFIRMATION_ASKED.format("imported")
+        evidence = {"action": action.value, "lists": self.list_slugs, "note": note}
+        if self.postgres:  # one statement: the new rows feed the other inserts directly
+            new = insert.returning(*returned).cte("new")
+            joined = memberships.insert().from_select(
+                ["subscriber_id", "list_id", "created_at"],
+                sa.select(new.c.id, mailing_lists.c.id, self.now).select_from(
+                    new.join(mailing_lists, mailing_lists.c.id.in_(self.list_ids))
+                ),
+            )
+            recorded = events.insert().from_select(
+                ["subscriber_id", "at", *evidence],
+                sa.select(new.c.id, self.now, *map(sa.literal, evidence.values())),
+            )
+            rows = self.connection.execute(
+                sa.select(new.c.public_id, new.c.email, new.c.name).add_cte(
+                    joined.cte("joined"), recorded.cte("recorded")
+                )
+            ).all()
+            return [(public_id, email, name) for public_id, email, name in rows]
+        created = self.connection.execute(insert.returning(*returned)).all()
+        if created:
+            when = self.moment
+            self.connection.execute(
+                memberships.insert(),
+                [
+                    {"subscriber_id": row[0], "list_id": list_id, "created_at": when}
+                    for row in created
+                    for list_id in self.list_ids
+                ],
+            )
+            self.connection.execute(
+                events.insert(),
+                [{"subscriber_id": row[0], "at": when, **evidence} for row in created],
+            )
+        return [(public_id, email, name) for _, public_id, email, name in created]
 
     def _new_public_id(self) -> sa.ColumnElement[uuid.UUID]:
         """A random (version 4) UUID per row, made by the database."""
@@ -286,17 +322,14 @@ class BatchWriter:
         )
 
     def _add_memberships(self) -> None:
+        """The lists existing people are not on yet (new people get theirs as they are
+        inserted)."""
         self.connection.execute(
-            memberships.insert().from_select(
+            insert_ignoring(memberships).from_select(
                 ["subscriber_id", "list_id", "created_at"],
                 sa.select(staged.c.subscriber_id, mailing_lists.c.id, self.now)
                 .select_from(staged.join(mailing_lists, mailing_lists.c.id.in_(self.list_ids)))
-                .where(
-                    ~sa.exists().where(
-                        memberships.c.subscriber_id == staged.c.subscriber_id,
-                        memberships.c.list_id == mailing_lists.c.id,
-                    )
-                ),
+                .where(staged.c.status.is_not(None)),
             )
         )
 
@@ -312,12 +345,3 @@ class BatchWriter:
         self.connection.execute(
             events.insert().from_select(list(columns), sa.select(*columns.values()).where(which))
         )
-
-    def _new_people(self) -> list[tuple[uuid.UUID, str, str]]:
-        rows = self.connection.execute(
-            sa.select(subscribers.c.public_id, subscribers.c.email, subscribers.c.name)
-            .join(staged, staged.c.subscriber_id == subscribers.c.id)
-            .where(staged.c.status.is_(None))
-            .order_by(staged.c.line)
-        )
-        return [(public_id, email, name) for public_id, email, name in rows]
