@@ -8,11 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from newsletter.cli.common import committing, echo_rows
 from newsletter.delivery import execution, figures, sends
+from newsletter.delivery.processes import default_processes
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
@@ -77,7 +78,7 @@ def progress_line(current: figures.Progress, width: int = 24) -> str:
     )
 
 
-def _run(digest_id: int, workers: int | None) -> None:
+def _run(digest_id: int, workers: int | None, processes: int | None = None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     interactive = sys.stdout.isatty()
@@ -91,8 +92,11 @@ def _run(digest_id: int, workers: int | None) -> None:
             last_line[0] = time.monotonic()
             click.echo(progress_line(current))
 
+    processes = _processes(app, processes)
     try:
-        final = execution.send_foreground(app, digest_id, show, stop, concurrency=workers)
+        final = execution.send_foreground(
+            app, digest_id, show, stop, concurrency=workers, processes=processes
+        )
     except KeyboardInterrupt:
         click.echo(
             "\nInterrupted. Deliveries not sent yet stay queued: run the same command to resume."
@@ -101,6 +105,20 @@ def _run(digest_id: int, workers: int | None) -> None:
     if interactive:
         click.echo()
     click.echo(progress_line(final))
+    _outcome(digest_id, final)
+
+
+def _processes(app: Flask, requested: int | None) -> int:
+    if requested is None:
+        return default_processes(app)
+    if requested > 1 and default_processes(app) == 1:
+        click.echo("SQLite sends from one process at a time; sending from one.")
+        return 1
+    return requested
+
+
+def _outcome(digest_id: int, final: figures.Progress) -> None:
+    """Say how the send stands now that this command stopped working on it."""
     db.session.expire_all()
     digest = db.session.get(Digest, digest_id)
     status = digest.status if digest else None
@@ -118,6 +136,15 @@ def _run(digest_id: int, workers: int | None) -> None:
         click.echo(f"{final.in_flight} deliveries are being sent by other workers.")
 
 
+_processes_option = click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Sending processes on this machine, each with --workers connections (default: "
+    "one per core on PostgreSQL; 1 on SQLite).",
+)
+
+
 @group.command("send")
 @click.argument("digest_id")
 @click.option(
@@ -126,13 +153,14 @@ def _run(digest_id: int, workers: int | None) -> None:
     default=None,
     help="Parallel SMTP connections (default: NEWSLETTER_SEND_CONCURRENCY; 1 on SQLite).",
 )
+@_processes_option
 @click.option(
     "--reclaim",
     is_flag=True,
     help="Take back every delivery claimed by other workers now (after a crash, when "
     "no other sender runs), instead of waiting for their claims to go stale.",
 )
-def send(digest_id: str, workers: int | None, reclaim: bool) -> None:
+def send(digest_id: str, workers: int | None, processes: int | None, reclaim: bool) -> None:
     """Send digest DIGEST_ID to every active subscriber of its lists, in the foreground,
     with a progress bar. Interrupt it (or let it crash) and run it again to resume."""
     digest = _digest(digest_id)
@@ -155,19 +183,20 @@ def send(digest_id: str, workers: int | None, reclaim: bool) -> None:
         with committing():
             released = sends.release_stale_claims(digest.id, timedelta(0))
         click.echo(f"Took back {released} claimed deliveries.")
-    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1)
+    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1, processes)
 
 
 @group.command("resume")
 @click.argument("digest_id")
 @click.option("--workers", type=click.IntRange(1, 64), default=None)
-def resume(digest_id: str, workers: int | None) -> None:
+@_processes_option
+def resume(digest_id: str, workers: int | None, processes: int | None) -> None:
     """Resume a paused send, in the foreground."""
     digest = _digest(digest_id)
     with committing():
         sends.resume(digest)
     click.echo(f"Resuming “{digest.subject}”.")
-    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1)
+    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1, processes)
 
 
 @group.command("pause")

@@ -147,6 +147,85 @@ def test_several_senders_share_one_send_without_duplicates(
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
+PROCESSES = 2  # digest send --processes: each with CONCURRENCY connections
+
+
+def _count_settles(outbox, seconds: float = 1.5) -> int:
+    """The number of messages received once nothing more arrives for ``seconds``."""
+    count = len(outbox.received)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if len(outbox.received) != count:
+            count = len(outbox.received)
+            deadline = time.monotonic() + seconds
+    return count
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
+def test_killed_multi_process_send_takes_its_children_along_and_resumes(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(300)
+    outbox.slow_down(0.004)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
+    deadline = time.monotonic() + 90
+    while len(outbox.received) < 120 and time.monotonic() < deadline and sender.poll() is None:
+        time.sleep(0.002)
+    assert sender.poll() is None, sender.communicate()[0].decode()
+    _kill(sender)
+    # The sending processes died with their parent: nothing more arrives.
+    received_at_crash = _count_settles(outbox)
+    assert received_at_crash < len(readers)
+
+    resumed = _flask(
+        app, "digest", "send", str(digest_id), "--reclaim", "--processes", str(PROCESSES)
+    )
+    output = resumed.communicate(timeout=180)[0].decode()
+    assert resumed.returncode == 0, output
+    assert "Done: 300 sent" in output
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)
+    # At most the messages in flight at the crash: one per open connection.
+    assert sum(count - 1 for count in counts.values()) <= PROCESSES * CONCURRENCY
+    assert _finished(app, digest_id) == (DigestStatus.SENT, set())
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
+def test_interrupted_multi_process_send_stops_cleanly_and_resumes_without_repeats(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(300)
+    outbox.slow_down(0.004)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
+    deadline = time.monotonic() + 90
+    while len(outbox.received) < 100 and time.monotonic() < deadline and sender.poll() is None:
+        time.sleep(0.002)
+    sender.send_signal(signal.SIGINT)  # Ctrl-C
+    output = sender.communicate(timeout=60)[0].decode()
+    assert sender.returncode == 130, output
+    assert "Interrupted. Deliveries not sent yet stay queued" in output
+    stopped_at = _count_settles(outbox)
+    assert stopped_at < len(readers)
+    with app.app_context():
+        in_flight = db.session.scalar(
+            sa.select(sa.func.count(Delivery.id)).where(
+                Delivery.digest_id == digest_id, Delivery.status == DeliveryStatus.SENDING
+            )
+        )
+        db.session.remove()
+    assert in_flight == 0  # every process gave its claims back
+
+    resumed = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
+    output = resumed.communicate(timeout=180)[0].decode()
+    assert resumed.returncode == 0, output
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)
+    assert set(counts.values()) == {1}  # a clean stop repeats nobody
+
+
 # A database of its own on the local Redis (NEWSLETTER_TEST_REDIS_URL picks another one,
 # so that two checkouts can run the suite at once).
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
