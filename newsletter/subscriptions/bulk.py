@@ -97,7 +97,6 @@ class BatchWriter:
         self.list_ids = sorted({mailing_list.id for mailing_list in lists})
         self.list_slugs = ",".join(sorted({mailing_list.slug for mailing_list in lists}))
         self.consent_note = consent_note
-        self.moment = now
         self.now = sa.literal(now, UTCDateTime())
         self.connection: Connection = db.session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
@@ -293,22 +292,36 @@ class BatchWriter:
                 )
             ).all()
             return [(public_id, email, name) for public_id, email, name in rows]
-        created = self.connection.execute(insert.returning(*returned)).all()
-        if created:
-            when = self.moment
-            self.connection.execute(
-                memberships.insert(),
-                [
-                    {"subscriber_id": row[0], "list_id": list_id, "created_at": when}
-                    for row in created
-                    for list_id in self.list_ids
-                ],
+        # SQLite runs in this process: plain statements over the staging table are cheapest.
+        new = staged.c.status.is_(None)
+        self.connection.execute(insert)
+        self.connection.execute(
+            staged.update()
+            .values(subscriber_id=subscribers.c.id)
+            .where(new, subscribers.c.email_key == staged.c.email_key)
+        )
+        self.connection.execute(
+            memberships.insert().from_select(
+                ["subscriber_id", "list_id", "created_at"],
+                sa.select(staged.c.subscriber_id, mailing_lists.c.id, self.now)
+                .select_from(staged.join(mailing_lists, mailing_lists.c.id.in_(self.list_ids)))
+                .where(new),
             )
-            self.connection.execute(
-                events.insert(),
-                [{"subscriber_id": row[0], "at": when, **evidence} for row in created],
+        )
+        self.connection.execute(
+            events.insert().from_select(
+                ["subscriber_id", "at", *evidence],
+                sa.select(
+                    staged.c.subscriber_id, self.now, *map(sa.literal, evidence.values())
+                ).where(new),
             )
-        return [(public_id, email, name) for _, public_id, email, name in created]
+        )
+        rows = self.connection.execute(
+            sa.select(subscribers.c.public_id, subscribers.c.email, subscribers.c.name)
+            .join(staged, staged.c.subscriber_id == subscribers.c.id)
+            .where(new)
+        )
+        return [(public_id, email, name) for public_id, email, name in rows]
 
     def _new_public_id(self) -> sa.ColumnElement[uuid.UUID]:
         """A random (version 4) UUID per row, made by the database."""
