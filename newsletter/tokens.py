@@ -27,6 +27,7 @@ from itsdangerous import (
     base64_encode,
     want_bytes,
 )
+from itsdangerous.encoding import int_to_bytes
 
 
 class Purpose(enum.StrEnum):
@@ -82,7 +83,7 @@ def _serializer(purpose: Purpose) -> URLSafeSerializer:
 
 
 def make_token(purpose: Purpose, payload: str) -> str:
-    if purpose not in _EXPIRING and _HEX_RE.fullmatch(payload):
+    if _HEX_RE.fullmatch(payload):
         return _fast_signer(purpose)(payload)
     return str(_serializer(purpose).dumps(payload))
 
@@ -102,14 +103,16 @@ def _incompressible(payload: str) -> bool:
 
 
 def _fast_signer(purpose: Purpose) -> Callable[[str], str]:
-    """``URLSafeSerializer.dumps`` for a hex payload (a public id), byte for byte, in a
-    fifth of the time: the JSON is the quoted string, the keyed HMAC is set up once and
-    copied per token (the send loop signs two links a message)."""
+    """``URLSafe(Timed)Serializer.dumps`` for a hex payload (a public id), byte for byte,
+    in a fifth of the time: the JSON is the quoted string, the keyed HMAC is set up once
+    and copied per token (the send loop signs two links a message, the subscribe form
+    one)."""
     cache = current_app.extensions.setdefault("newsletter.fast_signers", {})
     sign = cache.get(purpose)
     if sign is None:
         signer = _serializer(purpose).make_signer()
         keyed = hmac.new(signer.derive_key(), None, signer.digest_method)
+        timed = signer if isinstance(signer, TimestampSigner) else None
 
         def sign(payload: str) -> str:
             data = b'"' + payload.encode("ascii") + b'"'
@@ -118,6 +121,8 @@ def _fast_signer(purpose: Purpose) -> Callable[[str], str]:
                 encoded = b"." + base64_encode(compressed)
             else:
                 encoded = base64_encode(data)
+            if timed is not None:  # as TimestampSigner.sign: the time is signed too
+                encoded += b"." + base64_encode(int_to_bytes(timed.get_timestamp()))
             mac = keyed.copy()
             mac.update(encoded)
             return (encoded + b"." + base64_encode(mac.digest())).decode("ascii")

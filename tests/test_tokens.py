@@ -16,8 +16,9 @@ def _itsdangerous(purpose: Purpose, payload: str) -> str:
     return str(tokens._serializer(purpose).dumps(payload))
 
 
-@pytest.mark.parametrize("purpose", [Purpose.UNSUBSCRIBE, Purpose.PREFERENCES])
-def test_fast_tokens_are_itsdangerous_tokens(app, purpose):
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_fast_tokens_are_itsdangerous_tokens(app, monkeypatch, purpose):
+    monkeypatch.setattr(tokens.TimestampSigner, "get_timestamp", lambda _self: 1_790_000_000)
     payloads = [uuid.uuid4().hex for _ in range(2000)]
     # These compress: repeats, or few symbols (this one has no repeated triple).
     payloads += ["0" * 64, "ab" * 32, "f", "30320301313302112130023210100031"]
@@ -25,7 +26,7 @@ def test_fast_tokens_are_itsdangerous_tokens(app, purpose):
         for payload in payloads:
             token = make_token(purpose, payload)
             assert token == _itsdangerous(purpose, payload)
-            assert read_token(purpose, token) == payload
+            assert read_token(purpose, token, max_age=None) == payload
         assert make_token(purpose, "0" * 64).startswith(".")  # the compressed form
         assert make_token(purpose, "30320301313302112130023210100031").startswith(".")
 
@@ -69,3 +70,15 @@ def test_a_token_for_one_purpose_fails_for_another(app):
         token = make_token(Purpose.UNSUBSCRIBE, uuid.uuid4().hex)
         with pytest.raises(tokens.BadToken):
             read_token(Purpose.PREFERENCES, token)
+
+
+def test_fast_confirmation_tokens_expire(app, monkeypatch):
+    payload = uuid.uuid4().hex
+    with app.app_context():
+        monkeypatch.setattr(tokens.TimestampSigner, "get_timestamp", lambda _self: 1_000_000)
+        old = make_token(Purpose.CONFIRM, payload)
+        monkeypatch.undo()
+        with pytest.raises(tokens.ExpiredToken) as expired:
+            read_token(Purpose.CONFIRM, old, max_age=3600)
+        assert expired.value.payload == payload
+        assert read_token(Purpose.CONFIRM, make_token(Purpose.CONFIRM, payload), 3600) == payload

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -122,7 +123,7 @@ def _dispatch(app: Flask, ids: list[int]) -> None:
     if mode in _dispatchers:
         _dispatchers[mode](app, ids)
     elif mode == "auto" and has_request_context():
-        _background(app).submit(send_now, app, ids)
+        _send_in_background(app, ids)
     else:
         send_now(app, ids)
 
@@ -134,6 +135,37 @@ def _background(app: Flask) -> ThreadPoolExecutor:
             max_workers=1, thread_name_prefix="mail"
         )
     return executor
+
+
+@dataclass
+class _Backlog:
+    """Ids waiting for the mail thread: requests that commit while it is sending add to
+    it, and its next round sends them all over one connection (under load, one round
+    serves many requests instead of a connection and a session per request)."""
+
+    ids: list[int] = field(default_factory=list)
+    draining: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _send_in_background(app: Flask, ids: list[int]) -> None:
+    backlog: _Backlog = app.extensions.setdefault("newsletter.mail_backlog", _Backlog())
+    with backlog.lock:
+        backlog.ids.extend(ids)
+        if backlog.draining:
+            return
+        backlog.draining = True
+    _background(app).submit(_drain, app, backlog)
+
+
+def _drain(app: Flask, backlog: _Backlog) -> None:
+    while True:
+        with backlog.lock:
+            ids, backlog.ids = backlog.ids, []
+            if not ids:
+                backlog.draining = False
+                return
+        send_now(app, ids)
 
 
 def send_now(app: Flask, ids: list[int]) -> None:
@@ -165,15 +197,19 @@ def deliver_outgoing(ids: Sequence[int] | None = None, now: datetime | None = No
             ).all()
         else:  # in chunks: SQLite allows only so many values in one statement
             wanted = sorted(ids)
-            due = [
-                found
+            loaded = [  # the rows themselves: each is then found in the session, not queried
+                row
                 for first in range(0, len(wanted), _CHUNK)
-                for found in session.scalars(
-                    query.where(OutgoingMail.id.in_(wanted[first : first + _CHUNK])).order_by(
-                        OutgoingMail.id
+                for row in session.scalars(
+                    sa.select(OutgoingMail)
+                    .where(
+                        OutgoingMail.status == OutgoingStatus.QUEUED,
+                        OutgoingMail.id.in_(wanted[first : first + _CHUNK]),
                     )
+                    .order_by(OutgoingMail.id)
                 )
             ]
+            due = [row.id for row in loaded]
         if not due:
             return result
         with open_transport() as transport:

@@ -141,7 +141,7 @@ class BatchWriter:
         cursor = self.connection.connection.cursor()
         try:
             if self.postgres:
-                with cursor.copy(_COPY_SQL) as copy:  # type: ignore[attr-defined]
+                with cursor.copy(_COPY_SQL) as copy:
                     for record in records:
                         copy.write_row(record)
             else:
@@ -167,7 +167,7 @@ class BatchWriter:
 
     def _refuse(self, erasures: bool) -> list[tuple[int, str]]:
         """Take out the rows of people who left or were erased, with the reason."""
-        refused = staged.c.status.in_([status.value for status in REFUSED])
+        refused: sa.ColumnElement[bool] = staged.c.status.in_([s.value for s in REFUSED])
         rejected = [
             (line, refusal(status, since))
             for line, status, since in self.connection.execute(
@@ -293,19 +293,19 @@ class BatchWriter:
             ).all()
             return [(public_id, email, name) for public_id, email, name in rows]
         # SQLite runs in this process: plain statements over the staging table are cheapest.
-        new = staged.c.status.is_(None)
+        fresh = staged.c.status.is_(None)
         self.connection.execute(insert)
         self.connection.execute(
             staged.update()
             .values(subscriber_id=subscribers.c.id)
-            .where(new, subscribers.c.email_key == staged.c.email_key)
+            .where(fresh, subscribers.c.email_key == staged.c.email_key)
         )
         self.connection.execute(
             memberships.insert().from_select(
                 ["subscriber_id", "list_id", "created_at"],
                 sa.select(staged.c.subscriber_id, mailing_lists.c.id, self.now)
                 .select_from(staged.join(mailing_lists, mailing_lists.c.id.in_(self.list_ids)))
-                .where(new),
+                .where(fresh),
             )
         )
         self.connection.execute(
@@ -313,15 +313,15 @@ class BatchWriter:
                 ["subscriber_id", "at", *evidence],
                 sa.select(
                     staged.c.subscriber_id, self.now, *map(sa.literal, evidence.values())
-                ).where(new),
+                ).where(fresh),
             )
         )
-        rows = self.connection.execute(
+        created = self.connection.execute(
             sa.select(subscribers.c.public_id, subscribers.c.email, subscribers.c.name)
             .join(staged, staged.c.subscriber_id == subscribers.c.id)
-            .where(new)
+            .where(fresh)
         )
-        return [(public_id, email, name) for public_id, email, name in rows]
+        return [(public_id, email, name) for public_id, email, name in created]
 
     def _new_public_id(self) -> sa.ColumnElement[uuid.UUID]:
         """A random (version 4) UUID per row, made by the database."""

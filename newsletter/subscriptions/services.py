@@ -85,13 +85,21 @@ def _consent_version(shown: str) -> str:
     """The version a form showed: the current wording (recorded on first use) or an
     earlier recorded one; anything else means the form was not ours or is stale."""
     version, text = current_consent()
+    # Versions seen stored (committed): a wording is never deleted, so each process
+    # looks each one up once instead of on every post.
+    stored: set[str] = current_app.extensions.setdefault("newsletter.consent_versions", set())
+    if shown in stored:
+        return shown
     if shown == version:
         if db.session.get(ConsentText, version) is None:
             insert_or_ignore(
                 ConsentText, {"version": version, "text": text, "created_at": utcnow()}
             )
+        else:
+            stored.add(version)
         return version
     if shown and db.session.get(ConsentText, shown) is not None:
+        stored.add(shown)
         return shown
     raise InvalidInput("This form is out of date. Please reload the page and send it again.")
 
@@ -144,8 +152,12 @@ def request_subscription(
     consent_version = _consent_version(request.consent_version)
 
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
+    new = subscriber is None
     if subscriber is None:
+        # New in this transaction: nobody else can have sent it anything yet (a
+        # concurrent request for the address fails on the unique key and runs again).
         subscriber = Subscriber(email=address.email, email_key=address.key)
+        subscriber.confirmation_sent_at = now
         db.session.add(subscriber)
     elif subscriber.status == SubscriberStatus.ACTIVE:
         if _take_confirmation_slot(subscriber, now):
@@ -161,7 +173,7 @@ def request_subscription(
     replace_memberships(subscriber, lists)
     origin = origin.clipped()
     record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
-    if _take_confirmation_slot(subscriber, now):
+    if new or _take_confirmation_slot(subscriber, now):
         send_confirmation(subscriber, lists)
 
 
