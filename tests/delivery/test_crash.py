@@ -162,18 +162,24 @@ def _count_settles(outbox, seconds: float = 1.5) -> int:
     return count
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
-def test_killed_multi_process_send_takes_its_children_along_and_resumes(
-    app, add_subscribers, digest_id, start, outbox
-):
+def _multi_process_send(app, add_subscribers, digest_id, start, outbox, until: int):
+    """300 readers, a send from PROCESSES processes, running once ``until`` arrived."""
     readers = add_subscribers(300)
     outbox.slow_down(0.004)
     start(digest_id)
     sender = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
     deadline = time.monotonic() + 90
-    while len(outbox.received) < 120 and time.monotonic() < deadline and sender.poll() is None:
+    while len(outbox.received) < until and time.monotonic() < deadline and sender.poll() is None:
         time.sleep(0.002)
     assert sender.poll() is None, sender.communicate()[0].decode()
+    return readers, sender
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
+def test_killed_multi_process_send_takes_its_children_along_and_resumes(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers, sender = _multi_process_send(app, add_subscribers, digest_id, start, outbox, 120)
     _kill(sender)
     # The sending processes died with their parent: nothing more arrives.
     received_at_crash = _count_settles(outbox)
@@ -196,13 +202,7 @@ def test_killed_multi_process_send_takes_its_children_along_and_resumes(
 def test_interrupted_multi_process_send_stops_cleanly_and_resumes_without_repeats(
     app, add_subscribers, digest_id, start, outbox
 ):
-    readers = add_subscribers(300)
-    outbox.slow_down(0.004)
-    start(digest_id)
-    sender = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
-    deadline = time.monotonic() + 90
-    while len(outbox.received) < 100 and time.monotonic() < deadline and sender.poll() is None:
-        time.sleep(0.002)
+    readers, sender = _multi_process_send(app, add_subscribers, digest_id, start, outbox, 100)
     sender.send_signal(signal.SIGINT)  # Ctrl-C
     output = sender.communicate(timeout=60)[0].decode()
     assert sender.returncode == 130, output
