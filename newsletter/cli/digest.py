@@ -92,7 +92,7 @@ def _run(digest_id: int, workers: int | None, processes: int | None = None) -> N
             last_line[0] = time.monotonic()
             click.echo(progress_line(current))
 
-    processes = _processes(app, processes)
+    processes, workers = _plan(app, processes, workers)
     try:
         final = execution.send_foreground(
             app, digest_id, show, stop, concurrency=workers, processes=processes
@@ -108,13 +108,22 @@ def _run(digest_id: int, workers: int | None, processes: int | None = None) -> N
     _outcome(digest_id, final)
 
 
-def _processes(app: Flask, requested: int | None) -> int:
-    if requested is None:
-        return default_processes(app)
-    if requested > 1 and default_processes(app) == 1:
+def _plan(app: Flask, processes: int | None, workers: int | None) -> tuple[int, int]:
+    """(sending processes, connections each). By default the send's
+    ``SEND_CONCURRENCY`` connections are spread over one process per core (never more
+    processes than connections), so the bound on repeats after a crash stays one message
+    per configured connection; ``--workers`` alone keeps a single process, as before."""
+    concurrency = int(app.config["SEND_CONCURRENCY"])  # 1 on SQLite
+    if processes is None:
+        processes = 1 if workers is not None else min(default_processes(app), concurrency)
+    elif processes > 1 and default_processes(app) == 1:
         click.echo("SQLite sends from one process at a time; sending from one.")
-        return 1
-    return requested
+        processes = 1
+    if concurrency == 1:
+        workers = 1
+    elif workers is None:
+        workers = max(1, concurrency // processes)
+    return processes, workers
 
 
 def _outcome(digest_id: int, final: figures.Progress) -> None:
@@ -140,8 +149,8 @@ _processes_option = click.option(
     "--processes",
     type=click.IntRange(1, 64),
     default=None,
-    help="Sending processes on this machine, each with --workers connections (default: "
-    "one per core on PostgreSQL; 1 on SQLite).",
+    help="Sending processes on this machine (default: one per core on PostgreSQL, but no "
+    "more than NEWSLETTER_SEND_CONCURRENCY; 1 on SQLite).",
 )
 
 
@@ -151,7 +160,8 @@ _processes_option = click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Parallel SMTP connections (default: NEWSLETTER_SEND_CONCURRENCY; 1 on SQLite).",
+    help="SMTP connections of each sending process (default: NEWSLETTER_SEND_CONCURRENCY "
+    "shared among the processes; 1 on SQLite).",
 )
 @_processes_option
 @click.option(
@@ -183,7 +193,7 @@ def send(digest_id: str, workers: int | None, processes: int | None, reclaim: bo
         with committing():
             released = sends.release_stale_claims(digest.id, timedelta(0))
         click.echo(f"Took back {released} claimed deliveries.")
-    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1, processes)
+    _run(digest.id, workers, processes)
 
 
 @group.command("resume")
@@ -196,7 +206,7 @@ def resume(digest_id: str, workers: int | None, processes: int | None) -> None:
     with committing():
         sends.resume(digest)
     click.echo(f"Resuming “{digest.subject}”.")
-    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1, processes)
+    _run(digest.id, workers, processes)
 
 
 @group.command("pause")
