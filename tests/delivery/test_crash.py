@@ -147,7 +147,10 @@ def test_several_senders_share_one_send_without_duplicates(
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
-PROCESSES = 2  # digest send --processes: each with CONCURRENCY connections
+PROCESSES, WORKERS = 2, 2  # digest send --processes 2 --workers 2: four connections
+
+
+_SPREAD = ("--processes", str(PROCESSES), "--workers", str(WORKERS))
 
 
 def _count_settles(outbox, seconds: float = 1.5) -> int:
@@ -167,7 +170,7 @@ def _multi_process_send(app, add_subscribers, digest_id, start, outbox, until: i
     readers = add_subscribers(300)
     outbox.slow_down(0.004)
     start(digest_id)
-    sender = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
+    sender = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
     deadline = time.monotonic() + 90
     while len(outbox.received) < until and time.monotonic() < deadline and sender.poll() is None:
         time.sleep(0.002)
@@ -185,16 +188,14 @@ def test_killed_multi_process_send_takes_its_children_along_and_resumes(
     received_at_crash = _count_settles(outbox)
     assert received_at_crash < len(readers)
 
-    resumed = _flask(
-        app, "digest", "send", str(digest_id), "--reclaim", "--processes", str(PROCESSES)
-    )
+    resumed = _flask(app, "digest", "send", str(digest_id), "--reclaim", *_SPREAD)
     output = resumed.communicate(timeout=180)[0].decode()
     assert resumed.returncode == 0, output
     assert "Done: 300 sent" in output
     counts = Counter(received.to for received in outbox.received)
     assert set(counts) == set(readers)
     # At most the messages in flight at the crash: one per open connection.
-    assert sum(count - 1 for count in counts.values()) <= PROCESSES * CONCURRENCY
+    assert sum(count - 1 for count in counts.values()) <= PROCESSES * WORKERS
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
@@ -218,7 +219,7 @@ def test_interrupted_multi_process_send_stops_cleanly_and_resumes_without_repeat
         db.session.remove()
     assert in_flight == 0  # every process gave its claims back
 
-    resumed = _flask(app, "digest", "send", str(digest_id), "--processes", str(PROCESSES))
+    resumed = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
     output = resumed.communicate(timeout=180)[0].decode()
     assert resumed.returncode == 0, output
     counts = Counter(received.to for received in outbox.received)
