@@ -65,7 +65,9 @@ def enqueue_many(messages: Iterable[tuple[str, bytes]], envelope_from: str) -> l
     multi-row INSERT per thousand (a bulk import asks many people to confirm)."""
     ids: list[int] = []
     claimed_until = utcnow() + timedelta(seconds=_CLAIM_SECONDS)
-    statement = sa.insert(OutgoingMail).returning(OutgoingMail.id)
+    table: sa.Table = OutgoingMail.__table__  # type: ignore[assignment]
+    statement = table.insert().returning(table.c.id)  # Core: no ORM bulk machinery
+    connection = db.session.connection()
     rows = (
         {
             "envelope_from": envelope_from,
@@ -80,7 +82,7 @@ def enqueue_many(messages: Iterable[tuple[str, bytes]], envelope_from: str) -> l
         for recipient, message in messages
     )
     while chunk := list(itertools.islice(rows, _CHUNK)):
-        ids.extend(db.session.scalars(statement, chunk))
+        ids.extend(connection.scalars(statement, chunk))
     db.session.info.setdefault(_PENDING_KEY, []).extend(ids)
     return ids
 
