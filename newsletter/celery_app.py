@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from flask import Flask
 
+from newsletter import logs
 from newsletter.mailing import queue
 
 
@@ -43,6 +44,8 @@ def init_app(app: Flask) -> None:
         },
     )
     app.extensions["celery"] = celery
+    # Workers and beat log as the rest of the application does (see logs.py).
+    signals.setup_logging.connect(logs.keep_for_celery, weak=False, dispatch_uid="newsletter")
     queue.register_dispatcher("celery", _send_mail_by_worker)
 
 

@@ -7,6 +7,7 @@ values are parsed as JSON when they can be (``true``, ``587``), as strings other
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "POSTAL_ADDRESS": "",
     "PROXY_FIX_X_FOR": 0,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "LOG_LEVEL": "INFO",  # of the application's loggers (see logs.py)
     # Mail: with no MAIL_SERVER, mail goes to the local outbox in the instance folder.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
@@ -40,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_DIR": None,  # default: <instance>/outbox
     "LIST_ID": None,  # default: "newsletter.<sender domain>"
     "UNSUBSCRIBE_MAILTO": None,  # default: "unsubscribe@<sender domain>"
+    "CONTENT_LANGUAGE": "en",  # Content-Language of our mail (and the HTML's lang)
+    "FEEDBACK_ID": None,  # set: Feedback-ID campaign:kind:FEEDBACK_ID (Gmail)
     # Subscription life
     "CONSENT_TEXT": (
         "I agree to receive this newsletter by email. I can leave at any time with the "
@@ -67,12 +71,31 @@ DEFAULTS: dict[str, Any] = {
     "SEND_CLAIM_SECONDS": 120,  # a claimed batch not worked on for this long is freed
     "SEND_MAX_PER_CONNECTION": 1000,
     "SEND_TICK_SECONDS": 30,  # how often scheduled digests and due retries are checked
-    "BOUNCE_THRESHOLD": 3,  # permanent failures that mark a subscriber bounced
+    "BOUNCE_THRESHOLD": 3,  # failures that mark a subscriber bounced (see bounces/)
+    "BOUNCE_WINDOW_DAYS": 30,  # transient failures count within this many days
+    "BOUNCE_ALERTS_PAUSE": 3,  # rejections blaming us that pause a send
     "BOUNCE_DOMAIN": None,  # set: VERP return path bounces+TOKEN@BOUNCE_DOMAIN
     "DKIM_DOMAIN": None,  # all three set: every digest is DKIM-signed
     "DKIM_SELECTOR": None,
     "DKIM_PRIVATE_KEY": None,  # PEM text, or:
     "DKIM_PRIVATE_KEY_FILE": None,
+    # Mail that comes back (bounces, complaints, mailto unsubscribes, replies)
+    "INBOUND_FORWARD_TO": None,  # replies from readers go here; unset: kept for staff
+    "INBOUND_MAX_BYTES": 2 * 1024 * 1024,  # a message is read from its first 2 MiB
+    "INBOUND_IMAP_HOST": None,  # set: the clock fetches new mail from this mailbox
+    "INBOUND_IMAP_PORT": 993,
+    "INBOUND_IMAP_SECURITY": "ssl",  # ssl | starttls
+    "INBOUND_IMAP_USERNAME": None,
+    "INBOUND_IMAP_PASSWORD": None,
+    "INBOUND_IMAP_FOLDER": "INBOX",
+    "INBOUND_IMAP_MOVE_TO": None,  # a folder for processed mail; unset: deleted
+    "INBOUND_POP3_HOST": None,  # or POP3 (processed mail is deleted)
+    "INBOUND_POP3_PORT": 995,
+    "INBOUND_POP3_SECURITY": "ssl",  # ssl | starttls
+    "INBOUND_POP3_USERNAME": None,
+    "INBOUND_POP3_PASSWORD": None,
+    "INBOUND_TLS_CA_FILE": None,  # trust this CA for the mailbox (default: the system's)
+    "INBOUND_BATCH": 200,  # messages fetched per tick
     # Staff
     "PASSWORD_HASH_METHOD": "scrypt",
     "LOGIN_LIMIT_PER_IP": "10 per minute;100 per hour",
@@ -146,6 +169,20 @@ def _derive_mail(config: Config) -> None:
         config["LIST_ID"] = f"newsletter.{sender_domain}"
     if not config["UNSUBSCRIBE_MAILTO"]:
         config["UNSUBSCRIBE_MAILTO"] = f"unsubscribe@{sender_domain}"
+    if not _LANGUAGE_RE.match(str(config["CONTENT_LANGUAGE"])):
+        raise RuntimeError(
+            "NEWSLETTER_CONTENT_LANGUAGE must be a language tag such as 'en' or 'fa-IR', "
+            f"got {config['CONTENT_LANGUAGE']!r}"
+        )
+    if config["FEEDBACK_ID"] and not _TOKEN_RE.match(str(config["FEEDBACK_ID"])):
+        raise RuntimeError(
+            "NEWSLETTER_FEEDBACK_ID must be a short identifier of letters, digits, '.', '_' "
+            f"or '-' (it ends Feedback-ID: campaign:kind:ID), got {config['FEEDBACK_ID']!r}"
+        )
+
+
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def _derive_workers(config: Config, instance: Path) -> None:

@@ -1,12 +1,17 @@
-"""Database setup: the models' registry and per-backend connection settings."""
+"""Database setup (the models' registry, per-backend connection settings) and the few
+statements every domain writes the same way: insert-or-ignore, compare-and-set, a
+retried commit."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from newsletter.extensions import db
 
@@ -52,17 +57,51 @@ def insert_ignoring(model: Any) -> Any:
     raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
+def rows_changed(statement: sa.Update | sa.Delete, session: Session | None = None) -> int:
+    """Run a conditional UPDATE or DELETE and return how many rows it changed."""
+    result = (session or db.session).execute(statement)
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def compare_and_set(instance: Any, condition: sa.ColumnElement[bool], /, **values: Any) -> bool:
+    """Set ``values`` on ``instance``'s row only if ``condition`` still holds there, in one
+    UPDATE: of two requests acting at once (a double click, a worker and a staff member)
+    only one changes the row. Returns whether this call did; either way the attributes
+    reload, so ``instance`` shows what the database holds."""
+    model = type(instance)
+    db.session.flush()
+    changed = rows_changed(
+        sa.update(model)
+        .where(model.id == instance.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(instance, list(values))
+    return changed == 1
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a duplicate of a unique key (and not, say, a NULL)."""
+    original = error.orig
+    return (
+        getattr(original, "sqlstate", None) == "23505"  # PostgreSQL unique_violation
+        or getattr(original, "sqlite_errorname", None)
+        in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    )
+
+
 def commit_with_retry(operation: Callable[[], T], attempts: int = 3) -> T:
     """Run ``operation`` and commit; if a concurrent request wrote the same rows first
     (a unique key taken between our read and our write, as a double-click does), roll
-    back and run it again: the next run sees the other request's rows."""
+    back and run it again: the next run sees the other request's rows. Other integrity
+    errors are faults, not races: they propagate at once."""
     for attempt in range(1, attempts + 1):
         try:
             result = operation()
             db.session.commit()
-        except IntegrityError:
+        except IntegrityError as error:
             db.session.rollback()
-            if attempt == attempts:
+            if attempt == attempts or not is_unique_violation(error):
                 raise
         else:
             return result

@@ -1,6 +1,7 @@
 """Every model, imported in one place so that the metadata (and Alembic) sees them all."""
 
 from newsletter.auth.models import StaffUser
+from newsletter.bounces.models import InboundMessage, MailEvent
 from newsletter.delivery.models import Delivery
 from newsletter.digests.models import Digest, DigestItem, digest_lists
 from newsletter.mailing.models import OutgoingMail
@@ -21,6 +22,8 @@ __all__ = [
     "DialogueSession",
     "Digest",
     "DigestItem",
+    "InboundMessage",
+    "MailEvent",
     "MailingList",
     "Membership",
     "OutgoingMail",

@@ -1,7 +1,11 @@
-"""The shared kernel of validation: what people type (addresses, names, one-line texts)
-and the refusal every layer raises when input must be corrected (``InvalidInput``).
+"""The shared kernel of validation: what people type (addresses, names, one-line texts,
+texts of several lines) and the refusal every layer raises when input must be corrected
+(``InvalidInput``).
 
-Every domain imports these from here; none of them belongs to one domain."""
+Every domain imports these from here; none of them belongs to one domain. Every text a
+person sends passes one of these checks before it is stored: control characters are
+refused, a NUL byte above all (PostgreSQL cannot store one in a text column).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,12 @@ from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 MAX_ADDRESS = 254
 MAX_NAME = 200
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 control characters and DEL
-_CONTROL_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# C0 control characters and DEL, except tab, line feed and carriage return (line breaks
+# are each caller's decision).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_LINE_BREAK_RE = re.compile(r"[\r\n]")
+_LAST_PARTIAL_WORD_RE = re.compile(r"\s+\S*$")
 
 # The common shape of an address, which email-validator accepts unchanged except for
 # the domain's case: a dot-atom of ASCII atext before the @, ASCII hostname labels
@@ -57,7 +65,7 @@ def normalize_address(raw: str) -> Address:
         raise InvalidInput("Please enter an email address.", "email")
     if len(value) > MAX_ADDRESS:
         raise InvalidInput(f"An email address has at most {MAX_ADDRESS} characters.", "email")
-    if _CONTROL.search(value):
+    if _ANY_CONTROL_RE.search(value):
         raise InvalidInput("The email address contains a line break or control character.", "email")
     email = _common_address(value)
     if email is None:
@@ -82,16 +90,51 @@ def _common_address(value: str) -> str | None:
     return f"{local}@{domain}"
 
 
-def clean_text(raw: str | None, field: str, max_length: int = MAX_NAME) -> str:
+def check_characters(raw: str, field: str, *, label: str | None = None) -> None:
+    """Refuse control characters other than tab and line breaks. ``field`` names the
+    form field; ``label`` what the message calls it (the field's name by default)."""
+    if _CONTROL_RE.search(raw):
+        raise InvalidInput(f"The {label or field} contains a control character.", field)
+
+
+def clean_text(
+    raw: str | None, field: str, max_length: int = MAX_NAME, *, label: str | None = None
+) -> str:
     """A single-line text field: trimmed, bounded, free of control characters (names and
     organisations reach mail headers and CSV exports)."""
     if not raw:
         return ""
-    if "\r" in raw or "\n" in raw:
-        raise InvalidInput(f"The {field} must be on one line.", field)
-    if _CONTROL_BUT_TAB.search(raw):
-        raise InvalidInput(f"The {field} contains a control character.", field)
+    name = label or field
+    if _LINE_BREAK_RE.search(raw):
+        raise InvalidInput(f"The {name} must be on one line.", field)
+    check_characters(raw, field, label=name)
     value = " ".join(raw.split())
     if len(value) > max_length:
-        raise InvalidInput(f"The {field} has at most {max_length} characters.", field)
+        raise InvalidInput(f"The {name} has at most {max_length} characters.", field)
     return value
+
+
+def clean_block(raw: str | None, field: str, max_length: int, *, label: str | None = None) -> str:
+    """A text of several lines or paragraphs (a narrative, an introduction): line ends
+    made ``\\n``, trimmed, bounded, free of control characters but tab."""
+    if not raw:
+        return ""
+    name = label or field
+    check_characters(raw, field, label=name)
+    value = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(value) > max_length:
+        raise InvalidInput(f"The {name} has at most {max_length} characters.", field)
+    return value
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its beginning cut at a word
+    boundary and ended with an ellipsis, ``limit`` characters at most in all (cut inside
+    a word only when the first word alone is too long)."""
+    if len(text) <= limit:
+        return text
+    room = limit - 1  # for the ellipsis
+    head = text[:room]
+    if not text[room].isspace():
+        head = _LAST_PARTIAL_WORD_RE.sub("", head) or head
+    return head.rstrip(" \t,;:-–—") + "…"

@@ -1,8 +1,9 @@
 """Core fixtures: a new app per test on a real database, a real SMTP server, a client.
 
-The database is SQLite (a file per test, schema from the models) unless
-NEWSLETTER_TEST_DATABASE_URL names a PostgreSQL database: then the migrations build
-the schema once and every table is emptied after each test.
+The database is SQLite (a file per test, a copy of the schema the models built once)
+unless NEWSLETTER_TEST_DATABASE_URL names a PostgreSQL database: then the migrations
+build the schema once and every table a test wrote to is emptied after it. What the
+apps of a session share to start fast is in ``tests/setup_cache.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from newsletter import create_app
 from newsletter.extensions import db
+from tests import setup_cache
 from tests.smtp_sink import SMTPSink
 
 TEST_DATABASE_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
@@ -51,6 +53,24 @@ def _only_the_test_smtp_server(monkeypatch: pytest.MonkeyPatch, smtp_sink: SMTPS
 
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
     smtp_sink.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_url_builders() -> Iterator[None]:
+    undo = setup_cache.share_url_builders()
+    yield
+    undo()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """On SQLite, an empty database with the schema, built once; each test gets a copy."""
+    if TEST_DATABASE_URL:
+        return None
+    folder = tmp_path_factory.mktemp("schema")
+    path = folder / "schema.sqlite3"
+    setup_cache.build_sqlite_schema(create_app(_config(f"sqlite:///{path}", None, folder)), path)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -100,10 +120,14 @@ def app_config(
     tmp_path: Path,
     smtp_sink: SMTPSink,
     _migrated_database: str | None,
+    _sqlite_schema: Path | None,
 ) -> dict[str, Any]:
     """The configuration ``app`` is built from; ``@pytest.mark.app_config(KEY=value)``
     changes it for one test."""
-    url = _migrated_database or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url = _migrated_database
+    if _sqlite_schema is not None:
+        url = setup_cache.copy_sqlite_schema(_sqlite_schema, tmp_path / "test.sqlite3")
+    assert url is not None
     config = _config(url, smtp_sink.port, tmp_path)
     for marker in reversed(list(request.node.iter_markers("app_config"))):
         config.update(marker.kwargs)
@@ -113,19 +137,21 @@ def app_config(
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(app_config)
-    with app.app_context():
-        if not TEST_DATABASE_URL:
-            db.create_all()
+    setup_cache.share_compiled_templates(app)
     yield app
     from newsletter.delivery import execution
 
     execution.stop_background(app)
+    # Mail the test's requests handed to the background mail thread leaves now, not
+    # into the next test's outbox.
+    mail_thread = app.extensions.get("newsletter.mail_thread")
+    if mail_thread is not None:
+        mail_thread.shutdown(wait=True)
     with app.app_context():
         db.session.remove()
         if TEST_DATABASE_URL:
             with db.engine.begin() as connection:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
+                setup_cache.empty_written_tables(connection)
         db.engine.dispose()
 
 

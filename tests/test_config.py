@@ -75,3 +75,17 @@ def test_an_unexpected_error_is_a_plain_500_page(app):
     assert "Something went wrong on our side" in body
     assert "secret internal detail" not in body
     assert "Traceback" not in body
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("CONTENT_LANGUAGE", "en\r\nBcc: x@example.org", "CONTENT_LANGUAGE must be a language"),
+        ("CONTENT_LANGUAGE", "", "CONTENT_LANGUAGE must be a language"),
+        ("FEEDBACK_ID", "a:b", "FEEDBACK_ID must be a short identifier"),
+        ("FEEDBACK_ID", "x" * 65, "FEEDBACK_ID must be a short identifier"),
+    ],
+)
+def test_header_bound_mail_settings_are_checked_at_start(app_config, key, value, message):
+    with pytest.raises(RuntimeError, match=message):
+        create_app({**app_config, key: value})

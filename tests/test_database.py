@@ -51,3 +51,26 @@ def test_retries_are_bounded(app):
 
     with app.app_context(), pytest.raises(IntegrityError):
         commit_with_retry(operation, attempts=2)
+
+
+def test_compare_and_set_acts_once_and_shows_what_the_database_holds(app):
+    from newsletter.database import compare_and_set
+    from newsletter.subscriptions.models import SubscriberStatus
+
+    with app.app_context():
+        subscriber = Subscriber(email="cas@example.org", email_key="cas@example.org")
+        db.session.add(subscriber)
+        db.session.commit()
+        pending = Subscriber.status == SubscriberStatus.PENDING
+        with db.engine.begin() as other:  # another request confirms first
+            other.execute(
+                sa.update(Subscriber)
+                .where(Subscriber.id == subscriber.id)
+                .values(status=SubscriberStatus.ACTIVE)
+            )
+        assert subscriber.status == SubscriberStatus.PENDING  # what this session last read
+        assert not compare_and_set(subscriber, pending, status=SubscriberStatus.UNSUBSCRIBED)
+        assert subscriber.status == SubscriberStatus.ACTIVE
+        active = Subscriber.status == SubscriberStatus.ACTIVE
+        assert compare_and_set(subscriber, active, status=SubscriberStatus.UNSUBSCRIBED)
+        assert subscriber.status == SubscriberStatus.UNSUBSCRIBED

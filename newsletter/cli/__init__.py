@@ -5,8 +5,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from newsletter.cli import demo, digest, lists, mail, send, sessions, staff, subscribers
+    from newsletter.cli import (
+        demo,
+        digest,
+        inbound,
+        lists,
+        mail,
+        send,
+        sessions,
+        staff,
+        subscribers,
+    )
 
-    for module in (digest, lists, mail, send, sessions, staff, subscribers):
+    for module in (digest, inbound, lists, mail, send, sessions, staff, subscribers):
         app.cli.add_command(module.group)
     app.cli.add_command(demo.demo)

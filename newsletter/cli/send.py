@@ -37,7 +37,8 @@ def test_mail(address: str) -> None:
 @group.command("run")
 def run() -> None:
     """One round of the periodic work (run it from cron every minute): start scheduled
-    digests that are due, send due retries and leftovers of sends, send queued mail."""
+    digests that are due, send due retries and leftovers of sends, send queued mail,
+    read returned mail from NEWSLETTER_INBOUND_IMAP_* (or _POP3_*)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     report = execution.tick(app)
     for digest_id in report.started + report.resumed:
@@ -47,5 +48,6 @@ def run() -> None:
             execution.dispatch(app, digest_id)
     click.echo(
         f"Started {len(report.started)} scheduled digest(s), resumed {len(report.resumed)} "
-        f"send(s), sent {report.mail_sent} queued message(s)."
+        f"send(s), sent {report.mail_sent} queued message(s), read {report.inbound_read} "
+        "returned message(s)."
     )

@@ -1,12 +1,14 @@
 """``flask sessions …``: dialogue sessions and their summary points."""
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
 
 from newsletter.cli.common import committing, echo_rows
 from newsletter.sessions import services as sessions
+from newsletter.sessions.fields import FACTS, Kind, Spec
 from newsletter.sessions.importer import ParsedSession, SummaryNotReadable, parse_summary
 
 
@@ -15,24 +17,24 @@ def group() -> None:
     pass
 
 
+def _shown(spec: Spec, value: Any) -> str:
+    if spec.kind is Kind.NAMES:
+        return "; ".join(value)
+    if spec.kind is Kind.TEXT:
+        return f"{len(value.split())} words"
+    if spec.kind is Kind.DATE:
+        return value.isoformat() if value else ""
+    return str(value or "")
+
+
 def _print_parsed(parsed: ParsedSession) -> None:
-    facts = [
-        ("series", parsed.series),
-        ("title", parsed.title),
-        ("number", str(parsed.number or "")),
-        ("date", parsed.held_on.isoformat() if parsed.held_on else ""),
-        ("host", parsed.host),
-        ("supporters", "; ".join(parsed.supporters)),
-        ("partners", "; ".join(parsed.partners)),
-        (
-            f"countries ({len(parsed.participant_countries)})",
-            ", ".join(parsed.participant_countries),
-        ),
-        ("attendees", "; ".join(parsed.notable_attendees)),
-        ("narrative", f"{len(parsed.narrative.split())} words"),
-    ]
+    facts = [("series", parsed.series)]
+    for name, spec in FACTS:
+        value = getattr(parsed, name)
+        count = f" ({len(value)})" if spec.kind is Kind.NAMES else ""
+        facts.append((spec.label.lower() + count, _shown(spec, value)))
     for label, value in facts:
-        click.echo(f"{label + ':':<16}{value or '(not found)'}")
+        click.echo(f"{label + ':':<15} {value or '(not found)'}")
     click.echo(f"points ({len(parsed.points)}):")
     for number, point in enumerate(parsed.points, start=1):
         click.echo(f"  {number:>2}. {point}")

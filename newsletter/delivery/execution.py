@@ -20,6 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Flask
 
+from newsletter.bounces import polling
 from newsletter.delivery import figures, sends, worker
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.delivery.processes import work_in_processes
@@ -121,12 +122,14 @@ class TickReport:
     started: list[int]
     resumed: list[int]
     mail_sent: int
+    inbound_read: int = 0  # returned mail fetched from the inbound mailbox
 
 
 def tick(app: Flask) -> TickReport:
     """One round of the periodic work: start due scheduled digests, find sends with due
-    work (retries, a dead worker's deliveries), send queued mail. The caller has the
-    sends in the report worked on (``dispatch``, or in the foreground)."""
+    work (retries, a dead worker's deliveries), send queued mail, read returned mail
+    from the inbound mailbox when one is configured. The caller has the sends in the
+    report worked on (``dispatch``, or in the foreground)."""
     with app.app_context():
         started = sends.start_due()
         db.session.commit()
@@ -151,8 +154,11 @@ def tick(app: Flask) -> TickReport:
             if due and not running_here(app, digest_id):
                 resumed.append(digest_id)
         mail = deliver_outgoing()
+        inbound_read = polling.poll_quietly(app)
         db.session.remove()
-    return TickReport(started=started, resumed=resumed, mail_sent=mail.sent)
+    return TickReport(
+        started=started, resumed=resumed, mail_sent=mail.sent, inbound_read=inbound_read
+    )
 
 
 def tick_and_dispatch(app: Flask) -> TickReport:

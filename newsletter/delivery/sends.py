@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter.database import compare_and_set, rows_changed
 from newsletter.delivery.models import OPEN_STATUSES, Delivery, DeliveryStatus
 from newsletter.digests import archive
 from newsletter.digests.models import Digest, DigestStatus, digest_lists
@@ -54,15 +55,7 @@ def _check_ready(digest: Digest) -> None:
 def _transition(
     digest: Digest, allowed: tuple[DigestStatus, ...], status: DigestStatus, **values: object
 ) -> bool:
-    db.session.flush()
-    changed = db.session.execute(
-        sa.update(Digest)
-        .where(Digest.id == digest.id, Digest.status.in_(allowed))
-        .values(status=status, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(digest)
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return compare_and_set(digest, Digest.status.in_(allowed), status=status, **values)
 
 
 def start_send(digest: Digest, now: datetime | None = None) -> int:
@@ -153,12 +146,13 @@ def pause(digest: Digest, reason: str = "paused by staff") -> None:
 
 def pause_by_id(digest_id: int, reason: str) -> bool:
     """Pause from a worker (no ORM object at hand); False if it was not sending."""
-    changed = db.session.execute(
-        sa.update(Digest)
-        .where(Digest.id == digest_id, Digest.status == DigestStatus.SENDING)
-        .values(status=DigestStatus.PAUSED, pause_reason=reason[:2000])
+    return bool(
+        rows_changed(
+            sa.update(Digest)
+            .where(Digest.id == digest_id, Digest.status == DigestStatus.SENDING)
+            .values(status=DigestStatus.PAUSED, pause_reason=reason[:2000])
+        )
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def resume(digest: Digest) -> None:
@@ -172,7 +166,7 @@ def cancel(digest: Digest) -> int:
     allowed = (DigestStatus.SENDING, DigestStatus.PAUSED, DigestStatus.SCHEDULED)
     if not _transition(digest, allowed, DigestStatus.CANCELLED):
         raise InvalidInput(f"This digest is {digest.status.value}; it cannot be cancelled.")
-    dropped = db.session.execute(
+    return rows_changed(
         sa.update(Delivery)
         .where(
             Delivery.digest_id == digest.id,
@@ -180,7 +174,6 @@ def cancel(digest: Digest) -> int:
         )
         .values(status=DeliveryStatus.CANCELLED)
     )
-    return int(dropped.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def finish_if_done(digest_id: int, now: datetime | None = None) -> bool:
@@ -192,19 +185,20 @@ def finish_if_done(digest_id: int, now: datetime | None = None) -> bool:
     )
     if open_count:
         return False
-    changed = db.session.execute(
-        sa.update(Digest)
-        .where(Digest.id == digest_id, Digest.status == DigestStatus.SENDING)
-        .values(status=DigestStatus.SENT, sent_at=now or utcnow())
+    return bool(
+        rows_changed(
+            sa.update(Digest)
+            .where(Digest.id == digest_id, Digest.status == DigestStatus.SENDING)
+            .values(status=DigestStatus.SENT, sent_at=now or utcnow())
+        )
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def release_stale_claims(digest_id: int, older_than: timedelta, now: datetime | None = None) -> int:
     """Give back deliveries claimed by a worker that stopped working on them (it died):
     they are sent again; the one it had in flight may arrive twice."""
     cutoff = (now or utcnow()) - older_than
-    released = db.session.execute(
+    return rows_changed(
         sa.update(Delivery)
         .where(
             Delivery.digest_id == digest_id,
@@ -213,4 +207,3 @@ def release_stale_claims(digest_id: int, older_than: timedelta, now: datetime | 
         )
         .values(status=DeliveryStatus.QUEUED, claimed_by=None, claimed_at=None)
     )
-    return int(released.rowcount or 0)  # type: ignore[attr-defined]

@@ -216,7 +216,7 @@ class Worker:
             self.report.retried += 1
         else:
             self._record(delivery_id, DeliveryStatus.FAILED, text, attempts + 1)
-            if not error.temporary:
+            if not error.temporary and not error.ours:  # a refusal of our form is ours
                 self._count_bounce(subscriber_id, error)
             self.report.failed += 1
         budget = int(self.config["SEND_ERROR_BUDGET"])

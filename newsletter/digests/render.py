@@ -61,10 +61,31 @@ def digest_context(digest: Digest) -> dict[str, object]:
     }
 
 
-def build_message(digest: Digest) -> MessageTemplate:
+def list_id(digest: Digest) -> str:
+    """The ``List-Id`` of a digest's copies: its (first) target list's own."""
+    if not digest.lists:
+        return mailing.headers.list_id()
+    first = min(digest.lists, key=lambda mailing_list: mailing_list.id)
+    return mailing.headers.list_id(first.name, first.slug)
+
+
+def build_message(digest: Digest, subject_prefix: str = "") -> MessageTemplate:
     """The digest rendered, inlined and encoded once; fill it per recipient with
-    ``RECIPIENT_SLOTS``."""
-    return mailing.build_template("digest", digest.subject, digest_context(digest), RECIPIENT_SLOTS)
+    ``RECIPIENT_SLOTS``. Its shared headers say it is a newsletter issue and where it is
+    archived."""
+    archived_at = (
+        links.external_url("public.archive_digest", slug=digest.slug) if digest.slug else None
+    )
+    shared = mailing.headers.bulk_headers(
+        links.external_url("public.archive_index"), archived_at
+    ) | mailing.headers.feedback_id(digest.public_id.hex[:16], "digest")
+    return mailing.build_template(
+        "digest",
+        subject_prefix + digest.subject,
+        digest_context(digest),
+        RECIPIENT_SLOTS,
+        shared,
+    )
 
 
 def sample_slots() -> dict[str, str]:
@@ -98,8 +119,7 @@ def preview(digest: Digest, to_address: str | None = None) -> Preview:
 
 
 def send_test(digest: Digest, to_address: str, to_name: str = "") -> int:
-    """Queue the real digest email to a staff member (sent after the caller commits)."""
-    message = build_message(digest)
-    copy = message.fill(mailing.headers.recipient_headers(to_address, to_name), sample_slots())
-    _, envelope_from = mailing.headers.sender()
-    return mailing.queue.enqueue(to_address, copy, envelope_from)
+    """Queue a test copy to a staff member, built by the sending code itself."""
+    from newsletter.delivery import copies  # the sending code builds on this module
+
+    return copies.send_test(digest, to_address, to_name)

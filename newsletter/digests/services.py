@@ -14,7 +14,13 @@ from newsletter.extensions import db
 from newsletter.mailing.mime import HeaderValueError, check_header_value
 from newsletter.sessions.models import DialogueSession, SummaryPoint
 from newsletter.subscriptions.lists import default_lists, resolve_lists
-from newsletter.validation import InvalidInput
+from newsletter.validation import (
+    InvalidInput,
+    check_characters,
+    clean_block,
+    clean_text,
+    shorten,
+)
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20_000
@@ -53,8 +59,9 @@ def create_digest(subject: str, author: StaffUser | None = None) -> Digest:
 
 
 def create_from_session(session: DialogueSession, author: StaffUser | None = None) -> Digest:
-    """A draft quoting every point of ``session``, in order."""
-    digest = create_digest(session.title, author)
+    """A draft quoting every point of ``session``, in order, its subject the session's
+    title (shortened to fit: a title may be longer than a subject)."""
+    digest = create_digest(shorten(session.title, MAX_SUBJECT), author)
     add_points(digest, [point.id for point in session.points])
     return digest
 
@@ -70,15 +77,10 @@ def update_digest(
 ) -> None:
     require_editable(digest)
     digest.subject = _subject(subject)
-    preheader = " ".join((preheader or "").split())
-    if len(preheader) > MAX_SUBJECT:
-        raise InvalidInput(f"The preheader has at most {MAX_SUBJECT} characters.", "preheader")
-    for name, value in (("intro", intro), ("outro", outro)):
-        if len(value or "") > MAX_TEXT:
-            raise InvalidInput(f"The {name} has at most {MAX_TEXT} characters.", name)
-    digest.preheader = preheader
-    digest.intro = (intro or "").replace("\r\n", "\n").strip()
-    digest.outro = (outro or "").replace("\r\n", "\n").strip()
+    # Line breaks in a preheader become spaces: it is one line in the inbox.
+    digest.preheader = clean_text(" ".join((preheader or "").split()), "preheader", MAX_SUBJECT)
+    digest.intro = clean_block(intro, "intro", MAX_TEXT)
+    digest.outro = clean_block(outro, "outro", MAX_TEXT)
     digest.lists = resolve_lists(list_slugs, public_only=False)
 
 
@@ -120,6 +122,7 @@ def set_item_text(item: DigestItem, text: str | None) -> None:
     """Words for this digest only; None (or the point's own words) follows the point."""
     require_editable(item.digest)
     if text is not None:
+        check_characters(text, "text", label="item")
         text = " ".join(text.split())
         if not text:
             raise InvalidInput("An item needs some text; use Remove to drop it.", "text")

@@ -7,16 +7,20 @@ once the caller commits.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from email.message import EmailMessage
+from email.policy import SMTP
 
 from flask import Flask, current_app
 
-from newsletter.mailing import headers, queue, render, transport
+from newsletter.bounces import verp
+from newsletter.mailing import dkim, headers, queue, render, transport
 from newsletter.mailing.mime import MessageTemplate
 from newsletter.mailing.render import render_email
 
 
 def init_app(app: Flask) -> None:
     transport.init_app(app)
+    dkim.init_app(app)
     queue.listen()
     render.init_app(app)
 
@@ -30,39 +34,44 @@ def send_email(
     context: Mapping[str, Hashable] | None = None,
     slots: Mapping[str, str] | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    subscriber_id: int | None = None,
 ) -> int:
     """Queue ``email/<template>.{html,txt}`` for ``to_address``; return the queued id.
 
     ``context`` holds values shared by many messages, ``slots`` the values of this one
     (links with tokens, a greeting): the pair is rendered and its CSS inlined once per
-    context, and each message only fills its slots.
+    context, and each message only fills its slots. The message is DKIM-signed when
+    that is configured, and its return path names ``subscriber_id`` (signed VERP) when
+    a bounce domain is set, so that a bounce of it is matched.
     """
     slots = dict(slots or {})
     message = compiled_email(template, subject, context or {}, tuple(sorted(slots)))
     copy_headers = headers.recipient_headers(to_address, to_name)
     copy_headers.update(extra_headers or {})
-    _, envelope_from = headers.sender()
-    return queue.enqueue(to_address, message.fill(copy_headers, slots), envelope_from)
+    envelope_from = verp.envelope_sender(subscriber_id, headers.sender()[1])
+    data = dkim.sign(message.fill(copy_headers, slots))
+    return queue.enqueue(to_address, data, envelope_from)
 
 
 def send_emails(
     template: str,
     *,
     subject: str,
-    copies: Iterable[tuple[str, str | None, Mapping[str, str]]],
+    copies: Iterable[tuple[str, Mapping[str, str], int | None]],
     slot_names: tuple[str, ...],
     context: Mapping[str, Hashable] | None = None,
 ) -> list[int]:
-    """``send_email`` for many people at once: each of ``copies`` is (address, name,
-    slots); the email is rendered once and the copies are queued in bulk."""
+    """``send_email`` for many people at once: each of ``copies`` is (address, slots,
+    subscriber id); the email is rendered once and the copies queued in bulk."""
     message = compiled_email(template, subject, context or {}, tuple(sorted(slot_names)))
-    _, envelope_from = headers.sender()
+    sender = headers.sender()[1]
     return queue.enqueue_many(
         (
-            (address, message.fill(headers.recipient_headers(address, name), slots))
-            for address, name, slots in copies
-        ),
-        envelope_from,
+            address,
+            dkim.sign(message.fill(headers.recipient_headers(address), slots)),
+            verp.envelope_sender(subscriber_id, sender),
+        )
+        for address, slots, subscriber_id in copies
     )
 
 
@@ -95,8 +104,32 @@ def compiled_email(
     cache: dict[Hashable, MessageTemplate] = app.extensions.setdefault(_CACHE_KEY, {})
     compiled = None if app.jinja_env.auto_reload else cache.get(key)
     if compiled is None:
-        compiled = build_template(template, subject, context, slot_names)
+        compiled = build_template(
+            template, subject, context, slot_names, headers.feedback_id(template, "transactional")
+        )
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
         cache[key] = compiled
     return compiled
+
+
+def forward_message(raw: bytes, to_address: str, subject: str, reply_to: str | None) -> int:
+    """Queue ``raw`` (a message that came to us) to ``to_address``, attached to a note
+    from us: resending it under its author's From would fail their DMARC. Replies go
+    to its author."""
+    note = EmailMessage(policy=SMTP)
+    _, sender_address = headers.sender()
+    for name, value in headers.common_headers(f"Fwd: {subject}" if subject else "Fwd").items():
+        note[name] = value
+    note.replace_header("Auto-Submitted", "auto-forwarded")
+    for name, value in headers.recipient_headers(to_address).items():
+        note[name] = value
+    if reply_to:
+        note["Reply-To"] = reply_to
+    note.set_content(
+        f"This message came to {current_app.config['SITE_NAME']} and is not a bounce, a "
+        "complaint or an unsubscribe request; it is attached as it arrived.\n"
+    )
+    note.add_attachment(raw, maintype="application", subtype="octet-stream", filename="message.eml")
+    data = dkim.sign(note.as_bytes())
+    return queue.enqueue(to_address, data, verp.envelope_sender(None, sender_address))

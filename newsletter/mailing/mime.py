@@ -18,10 +18,10 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formataddr
 
 from markupsafe import escape
+
+from newsletter.mailing import encoding
 
 SLOT_MARKER = "[[slot:{}]]"
 _SLOT_RE = re.compile(r"\[\[slot:(\w+)\]\]")
@@ -49,22 +49,22 @@ def check_header_value(value: str, what: str = "header value") -> str:
 
 
 def encode_header(value: str) -> str:
-    """A header value, RFC 2047-encoded when it is not plain ASCII."""
+    """An unstructured header value (a subject), RFC 2047-encoded word by word when it is
+    not plain ASCII; the header block folds it."""
     check_header_value(value)
-    if value.isascii():
-        return value
-    return Header(value, "utf-8").encode(linesep="\r\n")
+    return encoding.unstructured(value)
 
 
 def format_address(name: str | None, address: str) -> str:
-    """``Name <address>`` with the name encoded when needed; the address must be ASCII."""
+    """``Name <address>`` with the name quoted or encoded when needed (in words of at
+    most 75 characters, so that the header folds); the address must be ASCII."""
     check_header_value(address, "address")
     if not address.isascii():
         raise HeaderValueError("address must be ASCII (internationalised local parts are refused)")
     if not name:
         return address
     check_header_value(name, "display name")
-    return formataddr((name, address), charset="utf-8")
+    return f"{encoding.phrase(name)} <{address}>"
 
 
 class DotSafe(bytes):
@@ -76,10 +76,38 @@ def _qp(text: str) -> bytes:
     """Quoted-printable bytes with CRLF line ends (the input's line ends become hard
     breaks), a line-leading dot encoded as ``=2E`` so that the message is ``DotSafe``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n.", b"\n=2E")
-    if encoded.startswith(b"."):
-        encoded = b"=2E" + encoded[1:]
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    if encoded.startswith(b".") or any(mark in encoded for mark in _LONG_LINE_MARKS):
+        encoded = b"\n".join(_dot_safe_line(line) for line in encoded.split(b"\n"))
     return encoded.replace(b"\n", _CRLF)
+
+
+_QP_LINE = 76  # RFC 2045 6.7: encoded lines of at most 76 characters
+# Where b2a_qp's output needs a second look: a line that starts with a dot, and a
+# space or tab before a line end, which b2a_qp escapes after wrapping (a 78-character
+# line for 75 letters and a space).
+_LONG_LINE_MARKS = (b"\n.", b"=20\n", b"=09\n")
+
+
+def _dot_safe_line(line: bytes) -> bytes:
+    """One encoded line with a leading dot written ``=2E``, cut again (softly, never
+    inside an escape) where that, or an escaped trailing space, made it longer than 76
+    characters."""
+    pieces = []
+    while True:
+        if line.startswith(b"."):
+            line = b"=2E" + line[1:]
+        if len(line) <= _QP_LINE:
+            break
+        cut = _QP_LINE - 1
+        if line[cut - 1 : cut] == b"=":
+            cut -= 1
+        elif line[cut - 2 : cut - 1] == b"=":
+            cut -= 2
+        pieces.append(line[:cut] + b"=")
+        line = line[cut:]
+    pieces.append(line)
+    return b"\n".join(pieces)
 
 
 def _piece(text: str) -> bytes:
@@ -87,6 +115,12 @@ def _piece(text: str) -> bytes:
     encoded = _qp(text)
     if encoded.endswith(_CRLF):
         return encoded
+    if len(encoded) - encoded.rfind(b"\n") - 1 >= _QP_LINE:
+        # A last line of 76 characters leaves no room for the soft break's "=": its last
+        # character (or escape) moves to a line of its own.
+        keep = 3 if encoded[-3:-2] == b"=" else 1
+        tail = encoded[-keep:]
+        encoded = encoded[:-keep] + _SOFT_BREAK + (b"=2E" if tail == b"." else tail)
     return encoded + _SOFT_BREAK
 
 
@@ -178,12 +212,20 @@ _FOLD_RE = re.compile(r"\r\n(?=[ \t])")
 
 
 def _header_block(headers: Mapping[str, str]) -> bytes:
-    """Header lines; values must already be encoded (ASCII, folded only with CRLF + space)."""
+    """Header lines; values must already be encoded (ASCII, folded only with CRLF + space).
+    A line over 78 characters is folded at its spaces (a 200-emoji name must not make a
+    1,100-byte ``To:`` line, which relays refuse)."""
     lines = []
     for name, value in headers.items():
         check_header_value(name, "header name")
         check_header_value(_FOLD_RE.sub("", value), f"{name} header")
         if not value.isascii():
             raise HeaderValueError(f"{name} header is not encoded")
-        lines.append(f"{name}: {value}\r\n")
+        folded = value
+        if encoding.needs_folding(name, value):
+            try:
+                folded = encoding.fold(name, value)
+            except encoding.HeaderTooLong as exc:
+                raise HeaderValueError(str(exc)) from exc
+        lines.append(f"{name}: {folded}\r\n")
     return "".join(lines).encode("ascii")

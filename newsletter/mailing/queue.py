@@ -22,6 +22,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from newsletter.database import rows_changed
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail, OutgoingStatus
 from newsletter.mailing.transport import DeliveryError, open_transport
@@ -60,9 +61,10 @@ def enqueue(recipient: str, message: bytes, envelope_from: str) -> int:
     return row.id
 
 
-def enqueue_many(messages: Iterable[tuple[str, bytes]], envelope_from: str) -> list[int]:
-    """Queue many (recipient, message) pairs in the current transaction with one
-    multi-row INSERT per thousand (a bulk import asks many people to confirm)."""
+def enqueue_many(messages: Iterable[tuple[str, bytes, str]]) -> list[int]:
+    """Queue many (recipient, message, envelope sender) triples in the current
+    transaction with one multi-row INSERT per thousand (a bulk import asks many people
+    to confirm)."""
     ids: list[int] = []
     claimed_until = utcnow() + timedelta(seconds=_CLAIM_SECONDS)
     table: sa.Table = OutgoingMail.__table__  # type: ignore[assignment]
@@ -79,7 +81,7 @@ def enqueue_many(messages: Iterable[tuple[str, bytes]], envelope_from: str) -> l
             "created_at": utcnow(),
             "next_attempt_at": claimed_until,
         }
-        for recipient, message in messages
+        for recipient, message, envelope_from in messages
     )
     while chunk := list(itertools.islice(rows, _CHUNK)):
         ids.extend(connection.scalars(statement, chunk))
@@ -238,13 +240,14 @@ def deliver_outgoing(ids: Sequence[int] | None = None, now: datetime | None = No
 
 
 def _claim(session: Session, mail_id: int, now: datetime) -> OutgoingMail | None:
-    claimed = session.execute(
+    claimed = rows_changed(
         sa.update(OutgoingMail)
         .where(OutgoingMail.id == mail_id, OutgoingMail.next_attempt_at <= now)
-        .values(next_attempt_at=now + timedelta(seconds=_CLAIM_SECONDS))
+        .values(next_attempt_at=now + timedelta(seconds=_CLAIM_SECONDS)),
+        session,
     )
     session.commit()
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         return None
     return session.get(OutgoingMail, mail_id)
 
@@ -259,8 +262,8 @@ def _record_failure(
         delay = _BACKOFF[min(row.attempts, len(_BACKOFF)) - 1]
         row.next_attempt_at = now + timedelta(seconds=delay)
         result.deferred += 1
-        log.warning("mail %s to %s deferred: %s", row.id, row.recipient, exc)
+        log.warning("mail %s deferred: %s", row.id, exc)
     else:
         row.status = OutgoingStatus.FAILED
         result.failed += 1
-        log.error("mail %s to %s failed: %s", row.id, row.recipient, exc)
+        log.error("mail %s failed: %s", row.id, exc)

@@ -59,20 +59,36 @@ _BLAMES_US_RE = re.compile(
 )
 
 
+# Refusals of the form of our own message, not of its recipient: syntax errors (500-504,
+# 555), "line too long", "message too big" (X.3.4), media and content errors (X.6.x).
+_OUR_FORM_CODES = {500, 501, 502, 503, 504, 555}
+_OUR_FORM_RE = re.compile(
+    r"line (is )?too long|too many (header|line)|message (size )?(is )?too (big|large)|"
+    r"message size exceeds|exceeds (the )?(maximum|size)|size limit|syntax error|"
+    r"header .{0,40}(invalid|malformed)|malformed|bare (lf|cr)|8-?bit",
+    re.IGNORECASE,
+)
+
+
 class DeliveryError(Exception):
     """A message was not accepted.
 
     ``temporary`` errors may succeed later; ``scope`` says who is to blame: one
     recipient, this message, the connection, or our own configuration (which would
     fail every message alike and must stop a send rather than blame subscribers).
+    ``ours`` marks a refusal of our message's form (a line too long, a message too
+    big, a syntax error): never counted as the recipient's bounce.
     """
 
-    def __init__(self, code: int | None, text: str, *, temporary: bool, scope: Scope) -> None:
+    def __init__(
+        self, code: int | None, text: str, *, temporary: bool, scope: Scope, ours: bool = False
+    ) -> None:
         super().__init__(f"{code or ''} {text}".strip())
         self.code = code
         self.text = text
         self.temporary = temporary
         self.scope: Scope = scope
+        self.ours = ours
 
 
 def classify(code: int, text: str, stage: str) -> DeliveryError:
@@ -90,7 +106,15 @@ def classify(code: int, text: str, stage: str) -> DeliveryError:
         scope = "configuration"
     elif code == CLOSING:  # the server is closing the connection
         scope = "connection"
-    return DeliveryError(code, text, temporary=temporary, scope=scope)
+    ours = (
+        code in _OUR_FORM_CODES
+        or status.startswith(("5.3.4", "5.6.", "4.3.4", "5.5.", "4.6."))
+        or (
+            not status.startswith(("5.1.", "5.2.", "4.1.", "4.2."))
+            and bool(_OUR_FORM_RE.search(text))
+        )
+    )
+    return DeliveryError(code, text, temporary=temporary, scope=scope, ours=ours)
 
 
 class Transport(Protocol):
@@ -287,7 +311,7 @@ class SuppressedTransport:
         pass
 
     def send(self, _envelope_from: str, recipient: str, _message: bytes) -> str:
-        log.info("mail to %s suppressed (MAIL_SUPPRESS_SEND)", recipient)
+        log.debug("mail to %s suppressed (MAIL_SUPPRESS_SEND)", recipient)
         return "250 suppressed"
 
     def close(self) -> None:

@@ -8,10 +8,10 @@ in ``ParsedSession.warnings``; whatever it deliberately leaves out is named ther
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import NamedTuple
 
 from newsletter.sessions import prose
+from newsletter.sessions.fields import SessionFacts
 
 MAX_CHARS = 200_000
 
@@ -20,20 +20,11 @@ class SummaryNotReadable(ValueError):
     """The text cannot be read as a session summary; str(exc) is a clear message for staff."""
 
 
-@dataclass
-class ParsedSession:
+@dataclass(kw_only=True)
+class ParsedSession(SessionFacts):
     """What was read from a summary: "" / None / [] mean not found (see warnings)."""
 
     series: str = ""
-    title: str = ""
-    number: int | None = None
-    held_on: date | None = None
-    host: str = ""
-    supporters: list[str] = field(default_factory=list)
-    partners: list[str] = field(default_factory=list)
-    participant_countries: list[str] = field(default_factory=list)
-    notable_attendees: list[str] = field(default_factory=list)
-    narrative: str = ""
     points: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

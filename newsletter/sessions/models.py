@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newsletter.dbtypes import UTCDateTime
 from newsletter.extensions import Model
+from newsletter.sessions.fields import column
 from newsletter.timeutil import utcnow
 
 
@@ -34,15 +35,16 @@ class DialogueSession(Model):
         sa.ForeignKey("series.id", ondelete="RESTRICT"), index=True
     )
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    number: Mapped[int | None] = mapped_column()
-    title: Mapped[str] = mapped_column(sa.String(300))
-    held_on: Mapped[date | None] = mapped_column(sa.Date)
-    host: Mapped[str] = mapped_column(sa.String(300), default="")
-    supporters: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    partners: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    participant_countries: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    notable_attendees: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    narrative: Mapped[str] = mapped_column(sa.Text, default="")
+    # The facts a summary states: types, lengths and defaults from ``fields.SessionFacts``.
+    number: Mapped[int | None] = column("number")
+    title: Mapped[str] = column("title")
+    held_on: Mapped[date | None] = column("held_on")
+    host: Mapped[str] = column("host")
+    supporters: Mapped[list[str]] = column("supporters")
+    partners: Mapped[list[str]] = column("partners")
+    participant_countries: Mapped[list[str]] = column("participant_countries")
+    notable_attendees: Mapped[list[str]] = column("notable_attendees")
+    narrative: Mapped[str] = column("narrative")
     is_published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,55 +11,41 @@ from sqlalchemy.orm import selectinload
 
 from newsletter import ordering
 from newsletter.extensions import db
+from newsletter.sessions.fields import (
+    FACTS,
+    PUBLISHED,
+    SERIES,
+    Kind,
+    SessionFacts,
+    Spec,
+    declare,
+    facts_of,
+)
 from newsletter.sessions.importer import ParsedSession
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
 from newsletter.slugs import slugify, unique_slug
-from newsletter.validation import InvalidInput, clean_text
+from newsletter.validation import InvalidInput, check_characters, clean_block, clean_text
 
 MAX_POINT = 5000
-MAX_NARRATIVE = 50_000
-MAX_SESSION_NUMBER = 9999
+MAX_SERIES_DESCRIPTION = 5000
 
 
-@dataclass
-class SessionData:
+@dataclass(kw_only=True)
+class SessionData(SessionFacts):
     """What staff enter for a session (the form, or an import they corrected)."""
 
-    series_name: str
-    title: str
-    number: int | None = None
-    held_on: date | None = None
-    host: str = ""
-    supporters: list[str] = field(default_factory=list)
-    partners: list[str] = field(default_factory=list)
-    participant_countries: list[str] = field(default_factory=list)
-    notable_attendees: list[str] = field(default_factory=list)
-    narrative: str = ""
-    is_published: bool = False
+    series_name: str = declare(SERIES)
+    is_published: bool = declare(PUBLISHED)
 
     @classmethod
     def from_session(cls, session: DialogueSession) -> SessionData:
         return cls(
-            series_name=session.series.name, is_published=session.is_published, **_facts(session)
+            series_name=session.series.name, is_published=session.is_published, **facts_of(session)
         )
 
     @classmethod
     def from_parsed(cls, parsed: ParsedSession) -> SessionData:
-        return cls(series_name=parsed.series, **_facts(parsed))
-
-
-_FACTS = (
-    "title", "number", "held_on", "host", "supporters", "partners", "participant_countries",
-    "notable_attendees", "narrative",
-)  # fmt: skip
-
-
-def _facts(source: DialogueSession | ParsedSession) -> dict[str, Any]:
-    """The fields a session and a parsed summary share (lists copied)."""
-    values = {name: getattr(source, name) for name in _FACTS}
-    return {
-        name: list(value) if isinstance(value, list) else value for name, value in values.items()
-    }
+        return cls(series_name=parsed.series, **facts_of(parsed))
 
 
 # -- series ----------------------------------------------------------------------------
@@ -68,7 +53,7 @@ def _facts(source: DialogueSession | ParsedSession) -> dict[str, Any]:
 
 def series_named(name: str) -> Series:
     """The series with this name, created if there is none."""
-    name = clean_text(name, "series", 200)
+    name = clean_text(name, "series_name", SERIES.limit, label=SERIES.noun)
     if not name:
         raise InvalidInput("A session belongs to a series: give the series a name.", "series_name")
     found = db.session.scalar(sa.select(Series).where(sa.func.lower(Series.name) == name.lower()))
@@ -86,38 +71,35 @@ def all_series() -> list[Series]:
 # -- sessions --------------------------------------------------------------------------
 
 
-def _clean_names(values: Sequence[str], what: str) -> list[str]:
-    cleaned = [clean_text(value, what, 300) for value in values]
-    return [value for value in cleaned if value]
+def _clean_fact(name: str, spec: Spec, value: Any) -> Any:
+    """A fact as staff entered it, checked as its declaration says."""
+    noun = spec.noun or name
+    if spec.kind is Kind.NAMES:
+        cleaned = [clean_text(item, name, spec.limit, label=noun) for item in value]
+        return [item for item in cleaned if item]
+    if spec.kind is Kind.LINE:
+        value = clean_text(value, name, spec.limit, label=noun)
+    elif spec.kind is Kind.TEXT:
+        value = clean_block(value, name, spec.limit, label=noun)
+    elif spec.kind is Kind.NUMBER and value is not None and not 0 < value <= spec.limit:
+        raise InvalidInput(f"The {noun} is a whole number from 1 to {spec.limit}.", name)
+    if spec.required and not value:
+        raise InvalidInput(f"A session needs a {noun}.", name)
+    return value
 
 
 def save_session(data: SessionData, session: DialogueSession | None = None) -> DialogueSession:
     """Create a session (``session`` None) or update one from what staff entered."""
-    title = clean_text(data.title, "title", 300)
-    if not title:
-        raise InvalidInput("A session needs a title.", "title")
-    if data.number is not None and not 0 < data.number <= MAX_SESSION_NUMBER:
-        raise InvalidInput(
-            f"The session number is a whole number from 1 to {MAX_SESSION_NUMBER}.", "number"
-        )
-    if len(data.narrative) > MAX_NARRATIVE:
-        raise InvalidInput(f"The narrative has at most {MAX_NARRATIVE} characters.", "narrative")
+    facts = {name: _clean_fact(name, spec, getattr(data, name)) for name, spec in FACTS}
     series = series_named(data.series_name)
     if session is None:
-        session = DialogueSession(series=series, title=title)
+        session = DialogueSession(series=series)
         db.session.add(session)
     session.series = series
-    session.title = title
-    session.number = data.number
-    session.held_on = data.held_on
-    session.host = clean_text(data.host, "host", 300)
-    session.supporters = _clean_names(data.supporters, "supporter")
-    session.partners = _clean_names(data.partners, "partner")
-    session.participant_countries = _clean_names(data.participant_countries, "country")
-    session.notable_attendees = _clean_names(data.notable_attendees, "attendee")
-    session.narrative = data.narrative.replace("\r\n", "\n").strip()
+    for name, value in facts.items():
+        setattr(session, name, value)
     session.is_published = data.is_published
-    base = slugify(title, 64)
+    base = slugify(session.title, 64)
     if data.held_on:
         base = f"{base}-{data.held_on.isoformat()}"
     with db.session.no_autoflush:
@@ -165,6 +147,7 @@ def session_by_reference(reference: str) -> DialogueSession | None:
 
 
 def _point_text(text: str) -> str:
+    check_characters(text, "text", label="summary point")
     text = " ".join(text.split())
     if not text:
         raise InvalidInput("A summary point needs some text.", "text")
@@ -208,7 +191,7 @@ def rename_series(series: Series, name: str, description: str) -> None:
     if clash is not None:
         raise InvalidInput(f"Another series is called {name!r} already.")
     series.name = name
-    series.description = description.strip()[:5000]
+    series.description = clean_block(description, "description", MAX_SERIES_DESCRIPTION)
 
 
 def delete_series(series: Series) -> None:

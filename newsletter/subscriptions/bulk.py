@@ -84,7 +84,7 @@ class BatchOutcome:
     unchanged: int = 0
     merged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
-    to_confirm: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)
+    to_confirm: list[tuple[int, uuid.UUID, str]] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -242,9 +242,9 @@ class BatchWriter:
             )
         )
 
-    def _insert_new(self) -> list[tuple[uuid.UUID, str, str]]:
+    def _insert_new(self) -> list[tuple[int, uuid.UUID, str]]:
         """Insert the people new to us with their memberships and consent evidence;
-        return each one's (public id, address, name)."""
+        return each one's (id, public id, address)."""
         active = self.consent_note is not None
         status = SubscriberStatus.ACTIVE if active else SubscriberStatus.PENDING
         columns = {
@@ -287,11 +287,11 @@ class BatchWriter:
                 sa.select(new.c.id, self.now, *map(sa.literal, evidence.values())),
             )
             rows = self.connection.execute(
-                sa.select(new.c.public_id, new.c.email, new.c.name).add_cte(
+                sa.select(new.c.id, new.c.public_id, new.c.email).add_cte(
                     joined.cte("joined"), recorded.cte("recorded")
                 )
             ).all()
-            return [(public_id, email, name) for public_id, email, name in rows]
+            return [(subscriber_id, public_id, email) for subscriber_id, public_id, email in rows]
         # SQLite runs in this process: plain statements over the staging table are cheapest.
         fresh = staged.c.status.is_(None)
         self.connection.execute(insert)
@@ -317,11 +317,11 @@ class BatchWriter:
             )
         )
         created = self.connection.execute(
-            sa.select(subscribers.c.public_id, subscribers.c.email, subscribers.c.name)
+            sa.select(subscribers.c.id, subscribers.c.public_id, subscribers.c.email)
             .join(staged, staged.c.subscriber_id == subscribers.c.id)
             .where(fresh)
         )
-        return [(public_id, email, name) for public_id, email, name in created]
+        return [(subscriber_id, public_id, email) for subscriber_id, public_id, email in created]
 
     def _new_public_id(self) -> sa.ColumnElement[uuid.UUID]:
         """A random (version 4) UUID per row, made by the database."""

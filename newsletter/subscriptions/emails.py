@@ -31,37 +31,43 @@ def unsubscribe_token(subscriber: Subscriber) -> str:
 
 
 def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
-    send_confirmations([(subscriber.public_id, subscriber.email, subscriber.name)], lists)
+    """The double opt-in link. The address is not confirmed yet, so nothing anyone typed
+    on the form (name, organisation) goes into it: whoever fills in the form cannot make
+    us mail their words to someone else. It greets neutrally and is addressed to the
+    bare address."""
+    send_confirmations([(subscriber.id, subscriber.public_id, subscriber.email)], lists)
 
 
 def send_confirmations(
-    people: Iterable[tuple[uuid.UUID, str, str]], lists: Sequence[MailingList]
+    people: Iterable[tuple[int, uuid.UUID, str]], lists: Sequence[MailingList]
 ) -> int:
-    """Ask each of ``people`` (public id, address, name) to confirm joining ``lists``;
-    the email is rendered once and the copies queued together. Returns how many."""
+    """``send_confirmation`` for each of ``people`` (id, public id, address): the email
+    is rendered once and the copies queued together. Returns how many."""
     names = _list_names(lists)
     lists_phrase = f" ({names})" if names else ""
     copies = [
         (
             email,
-            name,
             {
-                "greeting": greeting(name),
                 "lists_phrase": lists_phrase,
                 "confirm_url": links.external_url(
                     "public.confirm", token=make_token(Purpose.CONFIRM, public_id.hex)
                 ),
             },
+            subscriber_id,
         )
-        for public_id, email, name in people
+        for subscriber_id, public_id, email in people
     ]
     if copies:
         mailing.send_emails(
             "confirm",
             subject=f"Please confirm your subscription to {current_app.config['SITE_NAME']}",
-            context={"expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]},
+            context={
+                "expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
+                "greeting": greeting(""),
+            },
             copies=copies,
-            slot_names=("greeting", "lists_phrase", "confirm_url"),
+            slot_names=("lists_phrase", "confirm_url"),
         )
     return len(copies)
 
@@ -76,6 +82,7 @@ def send_already_subscribed(subscriber: Subscriber) -> None:
             "greeting": greeting(subscriber.name),
             "preferences_url": preferences_url(subscriber),
         },
+        subscriber_id=subscriber.id,
     )
 
 
@@ -96,4 +103,18 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
             "preferences_url": preferences_url(subscriber),
         },
         extra_headers=mailing.headers.list_headers(unsubscribe_url, token),
+        subscriber_id=subscriber.id,
+    )
+
+
+def send_unsubscribe_confirmation(subscriber: Subscriber) -> None:
+    """Asked to leave by an email without our token (anyone can write one with any
+    From): the subscriber gets the link to the one-button unsubscribe page instead."""
+    token = unsubscribe_token(subscriber)
+    mailing.send_email(
+        "unsubscribe_confirm",
+        subject=f"Do you want to unsubscribe from {current_app.config['SITE_NAME']}?",
+        to_address=subscriber.email,
+        slots={"unsubscribe_url": links.external_url("public.unsubscribe", token=token)},
+        subscriber_id=subscriber.id,
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter.database import rows_changed
 from newsletter.extensions import db
 from newsletter.subscriptions import services
 from newsletter.subscriptions.emails import send_confirmation
@@ -159,18 +160,18 @@ def purge_pending(older_than: timedelta, now: datetime | None = None) -> tuple[i
             [ConsentAction.CONFIRMED, ConsentAction.ADDED, ConsentAction.IMPORTED]
         )
     )
-    reverted = db.session.execute(
+    reverted = rows_changed(
         sa.update(Subscriber)
         .where(Subscriber.id.in_(stale), Subscriber.id.in_(had_consent))
         .values(status=SubscriberStatus.UNSUBSCRIBED, status_changed_at=now)
         .execution_options(synchronize_session=False)
     )
-    deleted = db.session.execute(
+    deleted = rows_changed(
         sa.delete(Subscriber)
         .where(Subscriber.id.in_(stale))
         .execution_options(synchronize_session=False)
     )
-    return int(deleted.rowcount or 0), int(reverted.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted, reverted
 
 
 def consent_history(subscriber: Subscriber) -> list[ConsentEvent]:

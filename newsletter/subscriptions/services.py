@@ -8,6 +8,7 @@ answers are the same for every state (no enumeration).
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter.database import insert_or_ignore
+from newsletter.bounces.models import InboundMessage
+from newsletter.database import compare_and_set, insert_or_ignore
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
 from newsletter.subscriptions.emails import (
@@ -75,6 +77,9 @@ class LinkNoLongerValid(Exception):
 # -- consent text ----------------------------------------------------------------------
 
 
+_VERSION_RE = re.compile(r"[0-9a-f]{16}")  # what current_consent() makes
+
+
 def current_consent() -> tuple[str, str]:
     """(version, text) of the configured consent wording; the version is its hash."""
     text = str(current_app.config["CONSENT_TEXT"]).strip()
@@ -98,7 +103,7 @@ def _consent_version(shown: str) -> str:
         else:
             stored.add(version)
         return version
-    if shown and db.session.get(ConsentText, shown) is not None:
+    if _VERSION_RE.fullmatch(shown or "") and db.session.get(ConsentText, shown) is not None:
         stored.add(shown)
         return shown
     raise InvalidInput("This form is out of date. Please reload the page and send it again.")
@@ -279,6 +284,23 @@ def unsubscribe(
     return True
 
 
+def stop_mail(
+    subscriber: Subscriber, status: SubscriberStatus, note: str, now: datetime | None = None
+) -> bool:
+    """Stop all mail to this subscriber because their mailbox says so: ``BOUNCED`` (the
+    address is gone) or ``COMPLAINED`` (they marked our mail as spam, which also
+    overrides an earlier unsubscription or bounce). Return False if it was stopped
+    already. An import never adds such a person again."""
+    now = now or utcnow()
+    allowed = {SubscriberStatus.ACTIVE, SubscriberStatus.PENDING}
+    if status == SubscriberStatus.COMPLAINED:
+        allowed |= {SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED}
+    if not _transition(subscriber, allowed, status, now):
+        return False
+    record(subscriber, ConsentAction.UNSUBSCRIBED, now, Origin(), None, [], note=note)
+    return True
+
+
 def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = None) -> bool:
     """Undo an unsubscription from its own signed link; lists are as they were."""
     now = now or utcnow()
@@ -311,6 +333,10 @@ def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
         },
     )
     db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == subscriber.email))
+    # Replies this person sent us, kept for staff (their mail events go with the row).
+    db.session.execute(
+        sa.delete(InboundMessage).where(InboundMessage.sender_key == subscriber.email_key)
+    )
     # A plain DELETE (the database cascades to memberships and events): erasing twice at
     # once, or a row gone already, is not an error.
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))
@@ -331,21 +357,10 @@ def _take_confirmation_slot(subscriber: Subscriber, now: datetime) -> bool:
     ``CONFIRM_RESEND_MINUTES``; a compare-and-set, so that concurrent requests for one
     address (a double click) send one email."""
     wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
-    db.session.flush()
-    taken = db.session.execute(
-        sa.update(Subscriber)
-        .where(
-            Subscriber.id == subscriber.id,
-            sa.or_(
-                Subscriber.confirmation_sent_at.is_(None),
-                Subscriber.confirmation_sent_at <= now - wait,
-            ),
-        )
-        .values(confirmation_sent_at=now)
-        .execution_options(synchronize_session=False)
+    free = sa.or_(
+        Subscriber.confirmation_sent_at.is_(None), Subscriber.confirmation_sent_at <= now - wait
     )
-    db.session.expire(subscriber, ["confirmation_sent_at"])
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+    return compare_and_set(subscriber, free, confirmation_sent_at=now)
 
 
 def _transition(
@@ -353,15 +368,9 @@ def _transition(
 ) -> bool:
     """Move to ``status`` if the subscriber is (still) in one of ``allowed``: a
     compare-and-set in the database, so of two concurrent requests only one acts."""
-    db.session.flush()
-    changed = db.session.execute(
-        sa.update(Subscriber)
-        .where(Subscriber.id == subscriber.id, Subscriber.status.in_(allowed))
-        .values(status=status, status_changed_at=now)
-        .execution_options(synchronize_session=False)
+    return compare_and_set(
+        subscriber, Subscriber.status.in_(allowed), status=status, status_changed_at=now
     )
-    db.session.expire(subscriber, ["status", "status_changed_at"])
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def set_status(subscriber: Subscriber, status: SubscriberStatus, now: datetime) -> None:

@@ -6,10 +6,11 @@ import logging
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.extensions import db, login_manager
+from newsletter.validation import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ def init_app(app: Flask) -> None:
     if app.config["SEND_BACKGROUND"]:
         app.before_request(_start_background_sending)
     app.register_error_handler(HTTPException, _http_error)
+    # The net under ``formtools.saving``: a refusal no view turned into a form error or
+    # a flash is still a 400 with its reason, never a 500.
+    app.register_error_handler(InvalidInput, _refused)
     # Unhandled exceptions reach this as a 500 (Flask has logged them); with TESTING they
     # propagate instead, so a test sees the real exception.
     app.register_error_handler(InternalServerError, _server_error)
@@ -109,6 +113,13 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
         response.status_code = code
         return response
     return render_template("error.html", code=code, title=error.name, message=message), code
+
+
+def _refused(error: InvalidInput) -> tuple[str, int] | Response:
+    """A refusal of the domain (input a person must correct): nothing is kept, and the
+    answer says why."""
+    db.session.rollback()
+    return _http_error(BadRequest(description=str(error)))
 
 
 def _server_error(error: InternalServerError) -> tuple[str, int]:

@@ -23,6 +23,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.mailing import outbox
+from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -76,6 +77,8 @@ def message_raw(key: str) -> Response:
 
 @bp.post("/clear")
 def clear() -> WerkzeugResponse:
-    count = outbox.clear(_path())
-    flash(f"Removed {count} message(s) from the outbox.", "success")
+    with saving() as attempt:
+        count = outbox.clear(_path())
+    if attempt.ok:
+        flash(f"Removed {count} message(s) from the outbox.", "success")
     return redirect(url_for("outbox.index"))

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from tests.conftest import TEST_DATABASE_URL
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -84,22 +84,54 @@ def _finished(app, digest_id: int) -> tuple[DigestStatus, set[str]]:
         return status, set(open_)
 
 
+def _recorded(app, digest_id: int) -> int:
+    """How many deliveries the sender has recorded as sent."""
+    with app.app_context():
+        count = db.session.scalar(
+            sa.select(sa.func.count(Delivery.id)).where(
+                Delivery.digest_id == digest_id, Delivery.status == DeliveryStatus.SENT
+            )
+        )
+        db.session.remove()
+        return int(count or 0)
+
+
+def _kill_after(app, digest_id: int, sender: subprocess.Popen, outbox, count: int) -> int | None:
+    """Kill ``sender`` once the SMTP server has ``count`` messages, the sender has recorded
+    each of them, and it waits for the server's answer to the next one; return how many
+    messages were in flight then (the server has them, the sender never heard so).
+
+    The server holds every message after the ``count``-th, so the sender cannot run
+    past the kill point however the machine schedules it. None if the sender stopped on
+    its own first (it failed: the caller shows its output)."""
+    with outbox.holding(after=count, limit=60):
+        wait_until(
+            lambda: (
+                sender.poll() is not None
+                or (outbox.waiting_in_data() and _recorded(app, digest_id) >= count)
+            ),
+            timeout=60,
+            message=lambda: f"{len(outbox.received)} stored, {_recorded(app, digest_id)} recorded",
+        )
+        if sender.poll() is not None:
+            return None
+        _kill(sender)
+        # The server notices the lost connections and keeps what they were sending.
+        wait_until(lambda: not outbox.waiting_in_data(), message="held messages never settled")
+    assert _recorded(app, digest_id) == count
+    return len(outbox.received) - count
+
+
 @pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.9])
 def test_killed_sender_resumes_and_misses_no_one(
     app, add_subscribers, digest_id, start, outbox, kill_at
 ):
     readers = add_subscribers(150)
-    outbox.slow_down(0.004)
     start(digest_id)
     sender = _flask(app, "digest", "send", str(digest_id))
-    target = int(len(readers) * kill_at)
-    deadline = time.monotonic() + 60
-    while len(outbox.received) < target and time.monotonic() < deadline and sender.poll() is None:
-        time.sleep(0.002)
-    assert sender.poll() is None, sender.communicate()[0].decode()
-    _kill(sender)
-    received_at_crash = len(outbox.received)
-    assert received_at_crash < len(readers)
+    in_flight = _kill_after(app, digest_id, sender, outbox, int(len(readers) * kill_at))
+    assert in_flight is not None, sender.communicate()[0].decode()
+    assert 1 <= in_flight <= CONCURRENCY  # each worker was sending one message
 
     resumed = _flask(app, "digest", "send", str(digest_id), "--reclaim")
     output = resumed.communicate(timeout=120)[0].decode()
@@ -109,7 +141,7 @@ def test_killed_sender_resumes_and_misses_no_one(
     counts = Counter(received.to for received in outbox.received)
     assert set(counts) == set(readers)  # no one skipped
     repeated = sum(count - 1 for count in counts.values())
-    assert repeated <= CONCURRENCY  # at most the messages in flight at the crash
+    assert repeated == in_flight  # sent again: only the messages in flight at the crash
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
@@ -117,18 +149,17 @@ def test_resume_without_reclaim_waits_for_stale_claims(
     app, add_subscribers, digest_id, start, outbox
 ):
     readers = add_subscribers(60)
-    outbox.slow_down(0.01)
     start(digest_id)
     sender = _flask(app, "digest", "send", str(digest_id))
-    while len(outbox.received) < 20 and sender.poll() is None:
-        time.sleep(0.002)
-    _kill(sender)
+    in_flight = _kill_after(app, digest_id, sender, outbox, 20)
+    assert in_flight is not None, sender.communicate()[0].decode()
     resumed = _flask(app, "digest", "send", str(digest_id))
     output = resumed.communicate(timeout=120)[0].decode()
     assert resumed.returncode == 0, output
+    assert "Done: 60 sent" in output
     counts = Counter(received.to for received in outbox.received)
     assert set(counts) == set(readers)
-    assert sum(count - 1 for count in counts.values()) <= CONCURRENCY
+    assert sum(count - 1 for count in counts.values()) == in_flight
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="several workers share a send on PostgreSQL only")
@@ -153,40 +184,45 @@ PROCESSES, WORKERS = 2, 2  # digest send --processes 2 --workers 2: four connect
 _SPREAD = ("--processes", str(PROCESSES), "--workers", str(WORKERS))
 
 
-def _count_settles(outbox, seconds: float = 1.5) -> int:
-    """The number of messages received once nothing more arrives for ``seconds``."""
-    count = len(outbox.received)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        if len(outbox.received) != count:
-            count = len(outbox.received)
-            deadline = time.monotonic() + seconds
-    return count
+def _senders(pid: int) -> list[int]:
+    """The sending processes ``pid`` has spawned (multiprocessing's spawn_main)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(proc.name))
+    return found
 
 
-def _multi_process_send(app, add_subscribers, digest_id, start, outbox, until: int):
-    """300 readers, a send from PROCESSES processes, running once ``until`` arrived."""
-    readers = add_subscribers(300)
-    outbox.slow_down(0.004)
-    start(digest_id)
-    sender = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
-    deadline = time.monotonic() + 90
-    while len(outbox.received) < until and time.monotonic() < deadline and sender.poll() is None:
-        time.sleep(0.002)
-    assert sender.poll() is None, sender.communicate()[0].decode()
-    return readers, sender
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
 def test_killed_multi_process_send_takes_its_children_along_and_resumes(
     app, add_subscribers, digest_id, start, outbox
 ):
-    readers, sender = _multi_process_send(app, add_subscribers, digest_id, start, outbox, 120)
-    _kill(sender)
-    # The sending processes died with their parent: nothing more arrives.
-    received_at_crash = _count_settles(outbox)
-    assert received_at_crash < len(readers)
+    readers = add_subscribers(300)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
+    children = wait_until(
+        lambda: len(found := _senders(sender.pid)) == PROCESSES and found,
+        timeout=60,
+        message="the sending processes never started",
+    )
+    in_flight = _kill_after(app, digest_id, sender, outbox, 120)
+    assert in_flight is not None, sender.communicate()[0].decode()
+    assert 1 <= in_flight <= PROCESSES * WORKERS  # one message per connection at most
+    # The sending processes died with their parent: no orphan goes on sending.
+    wait_until(lambda: all(_gone(pid) for pid in children), message="a child outlived its parent")
 
     resumed = _flask(app, "digest", "send", str(digest_id), "--reclaim", *_SPREAD)
     output = resumed.communicate(timeout=180)[0].decode()
@@ -194,8 +230,7 @@ def test_killed_multi_process_send_takes_its_children_along_and_resumes(
     assert "Done: 300 sent" in output
     counts = Counter(received.to for received in outbox.received)
     assert set(counts) == set(readers)
-    # At most the messages in flight at the crash: one per open connection.
-    assert sum(count - 1 for count in counts.values()) <= PROCESSES * WORKERS
+    assert sum(count - 1 for count in counts.values()) == in_flight
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
@@ -203,13 +238,18 @@ def test_killed_multi_process_send_takes_its_children_along_and_resumes(
 def test_interrupted_multi_process_send_stops_cleanly_and_resumes_without_repeats(
     app, add_subscribers, digest_id, start, outbox
 ):
-    readers, sender = _multi_process_send(app, add_subscribers, digest_id, start, outbox, 100)
+    readers = add_subscribers(300)
+    outbox.slow_down(0.004)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
+    wait_until(lambda: len(outbox.received) >= 100 or sender.poll() is not None, timeout=90)
+    assert sender.poll() is None, sender.communicate()[0].decode()
     sender.send_signal(signal.SIGINT)  # Ctrl-C
     output = sender.communicate(timeout=60)[0].decode()
     assert sender.returncode == 130, output
     assert "Interrupted. Deliveries not sent yet stay queued" in output
-    stopped_at = _count_settles(outbox)
-    assert stopped_at < len(readers)
+    # The command waited for its processes: what they sent is all there is.
+    assert _recorded(app, digest_id) == len(outbox.received) < len(readers)
     with app.app_context():
         in_flight = db.session.scalar(
             sa.select(sa.func.count(Delivery.id)).where(
@@ -284,11 +324,11 @@ def test_celery_worker_delivers_a_digest_end_to_end(app_config, add_subscribers,
             db.session.commit()
         execution.dispatch(producer, digest_id)
         outbox.wait_for(40, timeout=60)
-        deadline = time.monotonic() + 30
-        while (
-            _finished(producer, digest_id)[0] != DigestStatus.SENT and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+        wait_until(
+            lambda: _finished(producer, digest_id)[0] == DigestStatus.SENT,
+            timeout=30,
+            message="the worker never finished the send",
+        )
         assert _finished(producer, digest_id) == (DigestStatus.SENT, set())
         counts = Counter(received.to for received in outbox.received)
         assert set(counts) == set(readers)

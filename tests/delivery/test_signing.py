@@ -5,48 +5,22 @@ from __future__ import annotations
 import dkim
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.bounces import verp
 from newsletter.delivery import execution
 from newsletter.delivery.models import Delivery
 from newsletter.extensions import db
+from tests import dkimkeys
 
 
-def _key_pair() -> tuple[str, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
-
-
-PRIVATE, PUBLIC = _key_pair()
-
-
-@pytest.mark.app_config(
-    DKIM_DOMAIN="news.example.org", DKIM_SELECTOR="nl2026", DKIM_PRIVATE_KEY=PRIVATE
-)
+@pytest.mark.app_config(**dkimkeys.CONFIG)
 def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(
     app, add_subscribers, digest_id, start, outbox
 ):
     add_subscribers(2)
     start(digest_id)
     execution.work_on(app, digest_id)
-    import base64
-
-    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(PUBLIC)
-
-    def dns(name: bytes, timeout: int = 5) -> bytes:
-        assert name == b"nl2026._domainkey.news.example.org."
-        return record
-
+    dns = dkimkeys.dns
     for received in outbox.wait_for(2):
         assert dkim.verify(received.data, dnsfunc=dns)
         signature = received.message["DKIM-Signature"]

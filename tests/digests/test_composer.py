@@ -159,6 +159,13 @@ def test_unknown_point_ids_are_refused(app, client, editor, two_sessions):
         f"/staff/digests/{digest_id}/points", data={"csrf_token": token, "point_ids": ["x"]}
     )
     assert garbage.status_code == 400
+    # Beyond any id, beyond int() at 4,300 digits, zero, a digit that is not ASCII.
+    for huge in ("9" * 30, "9" * 10_000, "0" * 5000 + "1" * 5000, "0", "²"):
+        response = client.post(
+            f"/staff/digests/{digest_id}/points", data={"csrf_token": token, "point_ids": [huge]}
+        )
+        assert response.status_code == 400
+        assert "The chosen points were not understood." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(DigestItem.id))) == 0
 

@@ -14,6 +14,7 @@ from newsletter.digests import archive, render
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
+from newsletter.mailing import headers
 from newsletter.sessions.models import DialogueSession
 from newsletter.timeutil import utcnow
 from tests.conftest import form_values
@@ -100,7 +101,7 @@ def test_preview_page_and_test_send(app, client, staff_login, digest_id, outbox)
     message = received.message
     assert (
         message["Subject"]
-        == "Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations"
+        == "[Test] Political Agreement in Kabul Paves the Way for Intra-Afghan Negotiations"
     )
     text = message.get_body(("plain",)).get_content()
     assert "SESSION 3 · 14 SEPTEMBER 2020" in text
@@ -114,7 +115,7 @@ def test_spamassassin_finds_the_digest_clean(app, digest_id):
     with app.test_request_context():
         digest = db.session.get(Digest, digest_id)
         data = render.build_message(digest).fill(
-            render.mailing.headers.recipient_headers("reader@example.org", "Ada Reader"),
+            headers.recipient_headers("reader@example.org", "Ada Reader"),
             render.sample_slots(),
         )
     with tempfile.TemporaryDirectory() as home:

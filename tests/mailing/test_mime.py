@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 import pytest
@@ -149,3 +151,37 @@ def test_refusals_are_blamed_on_the_right_party(code, text, stage, scope, tempor
 
     error = classify(code, text, stage)
     assert (error.scope, error.temporary) == (scope, temporary)
+
+
+@pytest.mark.parametrize("width", [70, 74, 75, 76, 77, 150])
+def test_quoted_printable_lines_stay_short_after_a_dot_is_escaped(width):
+    """A line that starts with a dot is written ``=2E…``: two characters longer, cut again
+    so that no encoded line passes 76."""
+    text = "\n".join(["." + "d" * width, ".é" + "x" * width, "." * width, "plain"]) + "\n"
+    template = MessageTemplate(text=text, html="<p>" + text + "</p>", headers={"Subject": "x"})
+    data = template.fill({"To": "a@example.org"}, {})
+    body = data.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    assert b"\r\n." not in data
+    decoded, _ = _parts(_parse(data))
+    assert decoded.replace("\r\n", "\n") == text
+
+
+def test_long_names_and_subjects_fold_into_short_encoded_words():
+    name = "😀" * 200
+    subject = "Ümlaut and more " * 20
+    template = MessageTemplate(
+        text="t", html="<p>h</p>", headers={"Subject": encode_header(subject)}
+    )
+    data = template.fill({"To": format_address(name, "a@example.org")}, {})
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    words = re.findall(rb"=\?utf-8\?[bq]\?[^?]*\?=", head)
+    assert max(len(word) for word in words) <= 75
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    assert str(make_header(decode_header(message["To"]))) == f"{name} <a@example.org>"
+    assert str(make_header(decode_header(message["Subject"]))) == subject
+    assert format_address('Ann "the" Reader', "a@example.org") == (
+        '"Ann \\"the\\" Reader" <a@example.org>'
+    )
+    assert format_address("Ann Reader", "a@example.org") == "Ann Reader <a@example.org>"

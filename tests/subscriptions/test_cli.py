@@ -15,6 +15,7 @@ from newsletter.subscriptions.models import (
     SubscriberStatus,
 )
 from newsletter.timeutil import utcnow
+from tests.waiting import all_mail_attempted
 
 
 @pytest.fixture
@@ -79,6 +80,7 @@ def test_subscribers_add_show(app, runner, lists, outbox):
     ann = _subscribers(app)["ann@example.org"]
     assert ann.status == SubscriberStatus.ACTIVE
     assert ann.list_slugs == ["events"]
+    all_mail_attempted(app)
     assert outbox.received == []  # consent is held: nothing to confirm
 
     again = runner.invoke(args=["subscribers", "add", "ann@example.org", "--list", "digest"])
@@ -180,6 +182,7 @@ def test_import_reports_every_row(app, runner, lists, tmp_path, outbox):
             sa.select(ConsentEvent).where(ConsentEvent.action == ConsentAction.IMPORTED)
         )
         assert event.note == "conference sign-up sheet"
+    all_mail_attempted(app)
     assert outbox.received == []
 
 

@@ -210,7 +210,7 @@ def test_sessions_commands(app, runner, tmp_path):
     result = runner.invoke(args=["sessions", "import", str(SAMPLE)])
     assert result.exit_code == 0, result.output
     assert "date:           2020-06-08" in result.output
-    assert "countries (11): Afghanistan, China" in result.output
+    assert "participant countries (11): Afghanistan; China" in result.output
     assert "points (15):" in result.output
     assert re.search(
         r"Saved as session \d+ \(political-agreement-in-kabul-[a-z-]+-2020-06-08\)\.", result.output

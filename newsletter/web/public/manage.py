@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.database import commit_with_retry
-from newsletter.extensions import csrf, db
+from newsletter.extensions import csrf
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
 from newsletter.subscriptions.emails import preferences_url
 from newsletter.subscriptions.models import Subscriber, SubscriberStatus
 from newsletter.tokens import BadToken, Purpose, read_token
-from newsletter.validation import InvalidInput
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, EraseForm, PreferencesForm
 from newsletter.web.requests import origin
@@ -64,8 +62,8 @@ def unsubscribe_post(token: str) -> tuple[str, int]:
     if not _is_one_click(request.form.to_dict(), raw):
         abort(400, f"To unsubscribe, send {ONE_CLICK} in the request body.")
     if subscriber is not None:
-        services.unsubscribe(subscriber, origin(), note="unsubscribe link")
-        db.session.commit()
+        with saving(page=True):
+            services.unsubscribe(subscriber, origin(), note="unsubscribe link")
     return render_template(
         "public/unsubscribed.html",
         token=token,
@@ -80,8 +78,8 @@ def resubscribe(token: str) -> str | tuple[str, int]:
     subscriber = _subscriber(Purpose.UNSUBSCRIBE, token)
     if subscriber is None:
         return render_template("public/link_invalid.html", gone=True), 410
-    services.resubscribe(subscriber, origin())
-    db.session.commit()
+    with saving(page=True):
+        services.resubscribe(subscriber, origin())
     return render_template("public/resubscribed.html", preferences_url=preferences_url(subscriber))
 
 
@@ -97,20 +95,17 @@ def preferences(token: str) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.lists.data = [m.mailing_list.slug for m in subscriber.memberships] if active else []
     elif form.validate_on_submit():
-        try:
-            commit_with_retry(
-                lambda: services.update_preferences(
-                    subscriber,
-                    name=form.name.data or "",
-                    organisation=form.organisation.data or "",
-                    list_slugs=form.lists.data or [],
-                    origin=origin(),
-                )
+        # Joining a list again races a second tab doing the same: the loser runs again.
+        with saving(form, retries=3) as attempt:
+            attempt.run(
+                services.update_preferences,
+                subscriber,
+                name=form.name.data or "",
+                organisation=form.organisation.data or "",
+                list_slugs=form.lists.data or [],
+                origin=origin(),
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
+        if attempt.ok:
             flash("Your preferences are saved.", "success")
             return redirect(url_for("public.preferences", token=token))
     status = 400 if form.is_submitted() else 200
@@ -131,8 +126,9 @@ def erase(token: str) -> str | tuple[str, int]:
         return render_template("public/erased.html")
     form = EraseForm()
     if form.validate_on_submit():
-        services.erase_subscriber(subscriber)
-        db.session.commit()
-        return render_template("public/erased.html")
+        with saving(form) as attempt:
+            services.erase_subscriber(subscriber)
+        if attempt.ok:
+            return render_template("public/erased.html")
     status = 400 if form.is_submitted() else 200
     return render_template("public/erase.html", form=form, token=token), status

@@ -5,16 +5,14 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.database import commit_with_retry
 from newsletter.digests import archive
-from newsletter.extensions import db, limiter
+from newsletter.extensions import limiter
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
 from newsletter.subscriptions.emails import preferences_url
 from newsletter.subscriptions.models import SubscriberStatus
 from newsletter.tokens import BadToken, ExpiredToken, Purpose, read_token
-from newsletter.validation import InvalidInput
-from newsletter.web.formtools import show_error
+from newsletter.web.formtools import saving
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, SubscribeForm
 from newsletter.web.requests import origin, submitted_address
@@ -62,12 +60,11 @@ def subscribe() -> str | Response | tuple[str, int]:
             list_slugs=form.lists.data or [],
             consent_version=form.consent_version.data or "",
         )
-        try:
-            commit_with_retry(lambda: services.request_subscription(request_, origin()))
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
+        # Two posts for one new address (a double click) race to insert it: the loser
+        # runs again and finds the winner's row.
+        with saving(form, retries=3) as attempt:
+            attempt.run(services.request_subscription, request_, origin())
+        if attempt.ok:
             return redirect(url_for("public.subscribe_sent"))
     status = 400 if form.is_submitted() else 200
     return render_template("public/subscribe.html", form=form, consent_text=consent_text), status
@@ -110,11 +107,10 @@ def confirm(token: str) -> str | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        subscriber, _ = services.confirm_subscription(public_id, origin())
+        with saving(page=True):
+            subscriber, _ = services.confirm_subscription(public_id, origin())
     except services.LinkNoLongerValid:
-        db.session.rollback()
         return render_template("public/link_invalid.html", gone=True), 410
-    db.session.commit()
     return render_template(
         "public/confirmed.html",
         preferences_url=preferences_url(subscriber),
@@ -133,6 +129,6 @@ def confirm_resend(token: str) -> Response:
         abort(400, "This link is not one of ours. Please subscribe again with the form.")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.resend_confirmation(public_id)
-    db.session.commit()
+    with saving(page=True):
+        services.resend_confirmation(public_id)
     return redirect(url_for("public.subscribe_sent"))

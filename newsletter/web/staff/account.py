@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from newsletter.auth import services as auth
-from newsletter.extensions import db, limiter
+from newsletter.extensions import limiter
 from newsletter.web.formtools import saving
 from newsletter.web.safety import safe_next
 from newsletter.web.staff import bp
@@ -33,12 +33,13 @@ def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target)
     if form.validate_on_submit():
-        user = auth.authenticate(form.email.data or "", form.password.data or "")
-        if user is not None:
-            db.session.commit()
-            login_user(user)
-            return redirect(target)
-        form.form_errors.append(FAILED)
+        with saving(form) as attempt:
+            user = auth.authenticate(form.email.data or "", form.password.data or "")
+        if attempt.ok:
+            if user is not None:
+                login_user(user)
+                return redirect(target)
+            form.form_errors.append(FAILED)
     status = 400 if form.is_submitted() else 200
     return render_template("staff/login.html", form=form), status
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -16,6 +18,16 @@ from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, DigestForm, ItemTextForm, NewDigestForm
+
+MAX_ID = 2**31 - 1  # the largest id a column holds
+_ID_RE = re.compile(r"0*([0-9]{1,10})")
+
+
+def _id(value: str) -> int | None:
+    """A row id sent by a form (ASCII digits, within a column's range), else None."""
+    match = _ID_RE.fullmatch(value)
+    number = int(match.group(1)) if match else 0
+    return number if 0 < number <= MAX_ID else None
 
 
 def _back(digest_id: int, anchor: str | None = None) -> WerkzeugResponse:
@@ -85,10 +97,11 @@ def digests_add_points(digest_id: int) -> WerkzeugResponse:
     if not raw:
         flash("Tick the points to add first.", "error")
         return _back(digest.id, "add-points")
-    if not all(value.isdigit() for value in raw):
+    point_ids = [_id(value) for value in raw]
+    if None in point_ids:
         abort(400, "The chosen points were not understood.")
     with saving() as attempt:
-        added = digests.add_points(digest, [int(value) for value in raw])
+        added = digests.add_points(digest, [point_id for point_id in point_ids if point_id])
     if attempt.ok:
         flash(f"Added {added} point(s).", "success")
     return _back(digest.id, "items")
@@ -150,9 +163,10 @@ def digests_test(digest_id: int) -> WerkzeugResponse:
     if not digest.items:
         flash("Add some points before sending a test.", "error")
     else:
-        render.send_test(digest, current_user.email, current_user.name)
-        db.session.commit()
-        flash(f"A test copy is on its way to {current_user.email}.", "success")
+        with saving() as attempt:
+            render.send_test(digest, current_user.email, current_user.name)
+        if attempt.ok:
+            flash(f"A test copy is on its way to {current_user.email}.", "success")
     return redirect(url_for("staff.digests_preview", digest_id=digest.id))
 
 

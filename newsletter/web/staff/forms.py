@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,6 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from newsletter.auth.models import Role
+from newsletter.sessions.fields import Kind, Spec, specs
+from newsletter.sessions.services import SessionData
 from newsletter.web.public.forms import ListChoiceField
 
 _ROLE_CHOICES = [SelectChoice(role.value, role.value.title()) for role in Role]
@@ -69,29 +73,59 @@ class ButtonForm(FlaskForm):
     """A button that posts: only the CSRF token."""
 
 
-_LINES_HINT = "One per line."
+_HINTS = {Kind.NAMES: "One per line.", Kind.TEXT: "Paragraphs separated by a blank line."}
+# How the pages show a field beyond what its declaration says.
+_RENDER = {"series_name": {"list": "series-names"}}
+
+
+def _session_field(name: str, spec: Spec) -> Any:
+    """The form field for a declared session field (see ``sessions.fields``)."""
+    if spec.kind is Kind.LINE:
+        required = [DataRequired()] if spec.required else []
+        return StringField(
+            spec.label,
+            validators=[*required, Length(max=spec.limit)],
+            render_kw=_RENDER.get(name),
+        )
+    if spec.kind is Kind.NUMBER:
+        return IntegerField(spec.label, validators=[Optional(), NumberRange(min=1, max=spec.limit)])
+    if spec.kind is Kind.DATE:
+        return DateField(spec.label, validators=[Optional()])
+    if spec.kind is Kind.FLAG:
+        return BooleanField(spec.label)
+    return TextAreaField(spec.label, description=_HINTS[spec.kind], render_kw={"rows": spec.rows})
 
 
 class SessionForm(FlaskForm):
-    series_name = StringField(
-        "Series", validators=[DataRequired(), Length(max=200)], render_kw={"list": "series-names"}
-    )
-    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
-    number = IntegerField("Session number", validators=[Optional(), NumberRange(min=1, max=9999)])
-    held_on = DateField("Date", validators=[Optional()])
-    host = StringField("Host", validators=[Length(max=300)])
-    supporters = TextAreaField("Supporters", description=_LINES_HINT, render_kw={"rows": 2})
-    partners = TextAreaField("Partners", description=_LINES_HINT, render_kw={"rows": 2})
-    participant_countries = TextAreaField(
-        "Participant countries", description=_LINES_HINT, render_kw={"rows": 4}
-    )
-    notable_attendees = TextAreaField(
-        "Notable attendees", description=_LINES_HINT, render_kw={"rows": 2}
-    )
-    narrative = TextAreaField(
-        "Narrative", description="Paragraphs separated by a blank line.", render_kw={"rows": 10}
-    )
-    is_published = BooleanField("Published (a public page shows the session and its points)")
+    """A session's fields, one form field for each field of ``SessionData``."""
+
+    def to_session_data(self) -> SessionData:
+        values = {name: _entered(spec, self[name].data) for name, spec in specs(SessionData)}
+        return SessionData(**values)
+
+    def fill_from(self, data: SessionData) -> None:
+        for name, spec in specs(SessionData):
+            value = getattr(data, name)
+            self[name].data = "\n".join(value) if spec.kind is Kind.NAMES else value
+
+
+def _entered(spec: Spec, value: Any) -> Any:
+    """A form field's value as ``SessionData`` holds it."""
+    if spec.kind is Kind.NAMES:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+    if spec.kind in (Kind.LINE, Kind.TEXT):
+        return value or ""
+    if spec.kind is Kind.FLAG:
+        return bool(value)
+    return value
+
+
+def _declare_session_fields() -> None:
+    for name, spec in specs(SessionData):
+        setattr(SessionForm, name, _session_field(name, spec))
+
+
+_declare_session_fields()
 
 
 class ImportedSessionForm(SessionForm):

@@ -22,44 +22,10 @@ from newsletter.web.staff.forms import (
     SessionForm,
 )
 
-_LIST_FIELDS = ("supporters", "partners", "participant_countries", "notable_attendees")
-
-
-def _lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
 
 def _paragraphs(text: str | None) -> list[str]:
     blocks = (text or "").replace("\r\n", "\n").split("\n\n")
     return [" ".join(block.split()) for block in blocks if block.strip()]
-
-
-def _data(form: SessionForm) -> services.SessionData:
-    return services.SessionData(
-        series_name=form.series_name.data or "",
-        title=form.title.data or "",
-        number=form.number.data,
-        held_on=form.held_on.data,
-        host=form.host.data or "",
-        supporters=_lines(form.supporters.data),
-        partners=_lines(form.partners.data),
-        participant_countries=_lines(form.participant_countries.data),
-        notable_attendees=_lines(form.notable_attendees.data),
-        narrative=form.narrative.data or "",
-        is_published=bool(form.is_published.data),
-    )
-
-
-def _fill(form: SessionForm, data: services.SessionData) -> None:
-    form.series_name.data = data.series_name
-    form.title.data = data.title
-    form.number.data = data.number
-    form.held_on.data = data.held_on
-    form.host.data = data.host
-    for name in _LIST_FIELDS:
-        getattr(form, name).data = "\n".join(getattr(data, name))
-    form.narrative.data = data.narrative
-    form.is_published.data = data.is_published
 
 
 def _render_form(template: str, form: SessionForm, **context: object) -> tuple[str, int]:
@@ -81,7 +47,7 @@ def sessions_new() -> Response | tuple[str, int]:
     form = SessionForm()
     if form.validate_on_submit():
         with saving(form) as attempt:
-            session = services.create_session(_data(form))
+            session = services.create_session(form.to_session_data())
         if attempt.ok:
             flash("Session saved. Now add its summary points.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
@@ -99,7 +65,7 @@ def sessions_import() -> tuple[str, int]:
             form.text.errors.append(str(error))
         else:
             draft = ImportedSessionForm(formdata=None)
-            _fill(draft, services.SessionData.from_parsed(parsed))
+            draft.fill_from(services.SessionData.from_parsed(parsed))
             draft.points.data = "\n\n".join(parsed.points)
             return render_template(
                 "staff/sessions/import_review.html",
@@ -117,7 +83,7 @@ def sessions_import_save() -> Response | tuple[str, int]:
     form = ImportedSessionForm()
     if form.validate_on_submit():
         with saving(form) as attempt:
-            session = services.create_session(_data(form), _paragraphs(form.points.data))
+            session = services.create_session(form.to_session_data(), _paragraphs(form.points.data))
         if attempt.ok:
             flash(f"Imported the session with {len(session.points)} points.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
@@ -129,10 +95,10 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
     session = db.get_or_404(DialogueSession, session_id)
     form = SessionForm()
     if request.method == "GET":
-        _fill(form, services.SessionData.from_session(session))
+        form.fill_from(services.SessionData.from_session(session))
     elif form.validate_on_submit():
         with saving(form) as attempt:
-            services.save_session(_data(form), session)
+            services.save_session(form.to_session_data(), session)
         if attempt.ok:
             flash("Session saved.", "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
@@ -151,18 +117,21 @@ def sessions_delete(session_id: int) -> str | Response:
     form = ButtonForm()
     if form.validate_on_submit():
         title = session.title
-        services.delete_session(session)
-        db.session.commit()
-        flash(f"Deleted the session “{title}”.", "success")
-        return redirect(url_for("staff.sessions"))
+        with saving() as attempt:
+            services.delete_session(session)
+        if attempt.ok:
+            flash(f"Deleted the session “{title}”.", "success")
+            return redirect(url_for("staff.sessions"))
     return render_template("staff/sessions/delete.html", session=session, form=form)
 
 
 @bp.post("/sessions/<int:session_id>/digest")
 def sessions_digest(session_id: int) -> Response:
     session = db.get_or_404(DialogueSession, session_id)
-    digest = digests.create_from_session(session, current_user)
-    db.session.commit()
+    with saving() as attempt:
+        digest = digests.create_from_session(session, current_user)
+    if not attempt.ok:
+        return redirect(url_for("staff.sessions_edit", session_id=session_id))
     flash("A draft digest with every point of the session is ready.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest.id))
 
@@ -204,8 +173,8 @@ def points_edit(point_id: int) -> Response:
 @bp.post("/points/<int:point_id>/move")
 def points_move(point_id: int) -> Response:
     point = db.get_or_404(SummaryPoint, point_id)
-    services.move_point(point, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
+    with saving():
+        services.move_point(point, -1 if request.form.get("direction") == "up" else 1)
     return _to_point(point)
 
 
@@ -213,9 +182,10 @@ def points_move(point_id: int) -> Response:
 def points_delete(point_id: int) -> Response:
     point = db.get_or_404(SummaryPoint, point_id)
     session_id = point.session_id
-    services.delete_point(point)
-    db.session.commit()
-    flash("Point deleted.", "success")
+    with saving() as attempt:
+        services.delete_point(point)
+    if attempt.ok:
+        flash("Point deleted.", "success")
     return redirect(url_for("staff.sessions_edit", session_id=session_id, _anchor="points"))
 
 
