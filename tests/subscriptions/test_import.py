@@ -266,10 +266,9 @@ def test_confirmations_are_queued_in_bulk_and_each_link_works(
     received = outbox.wait_for(25)
     assert sorted(message.to for message in received) == sorted(people)
     by_address = {message.to: message for message in received}
-    assert (
-        "Dear Reader 3,"
-        in by_address["reader3@example.org"].message.get_body(("plain",)).get_content()
-    )
+    text = by_address["reader3@example.org"].message.get_body(("plain",)).get_content()
+    assert "Hello," in text  # a neutral greeting: nothing from the file goes to an
+    assert "Reader 3" not in text  # address not confirmed yet
     links = {confirm_link(message) for message in received}
     assert len(links) == 25  # each person their own link
     stored = _people(app)
