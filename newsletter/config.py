@@ -53,6 +53,14 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRM_TOKEN_MAX_AGE_HOURS": 48,
     "CONFIRM_RESEND_MINUTES": 10,
     "SUPPRESSION_KEY": None,  # default: derived from SECRET_KEY
+    # Detailed reports of sessions (files that are never public) and requests for them
+    "REPORTS_STORAGE_DIR": None,  # default: <instance>/reports; never under static/
+    "REPORT_MAX_MB": 25,  # largest report file (MB of 2**20 bytes)
+    "REPORT_LINK_DAYS": 7,  # life of a download link
+    "REPORT_REISSUE_WITHOUT_DECISION": True,  # asking again after approval: a fresh link
+    "REPORT_NOTIFY": "staff",  # staff | admins | none | addresses (list or comma-separated)
+    "REPORT_REQUEST_LIMIT_PER_IP": "5 per minute;30 per hour",
+    "REPORT_REQUEST_LIMIT_PER_ADDRESS": "3 per hour",
     # Rate limits (Flask-Limiter syntax). Storage: memory, or Redis in production.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -126,6 +134,7 @@ def _derive(app: Flask) -> None:
     _derive_secrets(app)
     _derive_mail(app.config)
     _derive_workers(app.config, Path(app.instance_path))
+    _derive_reports(app)
 
 
 def _derive_base_url(config: Config) -> None:
@@ -198,6 +207,39 @@ def _derive_workers(config: Config, instance: Path) -> None:
             config["MAIL_DISPATCH"] = "celery"
     if not config["OUTBOX_DIR"]:
         config["OUTBOX_DIR"] = str(instance / "outbox")
+
+
+def _derive_reports(app: Flask) -> None:
+    """Where report files live: outside anything served (a report is never public)."""
+    config = app.config
+    folder = Path(config["REPORTS_STORAGE_DIR"] or Path(app.instance_path) / "reports").resolve()
+    static = Path(app.static_folder).resolve() if app.static_folder else None
+    if static is not None and (folder == static or static in folder.parents):
+        raise RuntimeError(
+            f"NEWSLETTER_REPORTS_STORAGE_DIR ({folder}) is inside the static folder, which "
+            "anyone can read: point it elsewhere (a report is never public)."
+        )
+    config["REPORTS_STORAGE_DIR"] = str(folder)
+    try:
+        size = float(config["REPORT_MAX_MB"])
+    except (TypeError, ValueError):
+        size = 0.0
+    if size <= 0:
+        raise RuntimeError(
+            f"NEWSLETTER_REPORT_MAX_MB must be a positive number, got {config['REPORT_MAX_MB']!r}"
+        )
+    config["REPORT_MAX_BYTES"] = int(size * 1024 * 1024)
+    if config["REPORT_NOTIFY"] not in ("staff", "admins"):
+        from newsletter.reports.emails import notify_addresses
+        from newsletter.validation import InvalidInput
+
+        try:
+            notify_addresses(config["REPORT_NOTIFY"])
+        except InvalidInput as exc:
+            raise RuntimeError(
+                "NEWSLETTER_REPORT_NOTIFY must be staff, admins, none or email addresses "
+                f"separated by commas: {exc}"
+            ) from exc
 
 
 def _is_domain(host: str) -> bool:

@@ -2,6 +2,7 @@
 statements every domain writes the same way: insert-or-ignore, compare-and-set, a
 retried commit."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -55,6 +56,17 @@ def insert_ignoring(model: Any) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(model).on_conflict_do_nothing()
     raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
+
+
+def by_public_id(model: type[T], public_id: str) -> T | None:
+    """The row of ``model`` whose ``public_id`` (a UUID, in signed links) is this hex
+    string; None for no row or a value that is not a UUID."""
+    try:
+        key = uuid.UUID(hex=public_id)
+    except ValueError:
+        return None
+    column = model.public_id  # type: ignore[attr-defined]
+    return db.session.scalar(sa.select(model).where(column == key))
 
 
 def rows_changed(statement: sa.Update | sa.Delete, session: Session | None = None) -> int:

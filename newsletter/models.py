@@ -5,6 +5,13 @@ from newsletter.bounces.models import InboundMessage, MailEvent
 from newsletter.delivery.models import Delivery
 from newsletter.digests.models import Digest, DigestItem, digest_lists
 from newsletter.mailing.models import OutgoingMail
+from newsletter.reports.models import (
+    Report,
+    ReportEvent,
+    ReportGrant,
+    ReportRequest,
+    ReportVersion,
+)
 from newsletter.sessions.models import DialogueSession, Series, SummaryPoint
 from newsletter.subscriptions.models import (
     ConsentEvent,
@@ -27,6 +34,11 @@ __all__ = [
     "MailingList",
     "Membership",
     "OutgoingMail",
+    "Report",
+    "ReportEvent",
+    "ReportGrant",
+    "ReportRequest",
+    "ReportVersion",
     "Series",
     "StaffUser",
     "Subscriber",

@@ -34,9 +34,12 @@ class Purpose(enum.StrEnum):
     CONFIRM = "confirm"
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
+    REPORT_VERIFY = "report-verify"  # a report request's address
+    REPORT_DOWNLOAD = "report-download"  # an approved request's download link
+    REPORT_ERASE = "report-erase"  # a requester erasing their data
 
 
-_EXPIRING = {Purpose.CONFIRM}
+_EXPIRING = {Purpose.CONFIRM, Purpose.REPORT_VERIFY, Purpose.REPORT_DOWNLOAD}
 
 
 class BadToken(Exception):

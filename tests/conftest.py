@@ -28,7 +28,7 @@ from tests.smtp_sink import SMTPSink
 
 TEST_DATABASE_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.reports.fixtures"]
 
 
 @pytest.fixture(scope="session")

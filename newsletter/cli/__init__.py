@@ -11,12 +11,13 @@ def init_app(app: Flask) -> None:
         inbound,
         lists,
         mail,
+        reports,
         send,
         sessions,
         staff,
         subscribers,
     )
 
-    for module in (digest, inbound, lists, mail, send, sessions, staff, subscribers):
+    for module in (digest, inbound, lists, mail, reports, send, sessions, staff, subscribers):
         app.cli.add_command(module.group)
     app.cli.add_command(demo.demo)

@@ -1,7 +1,8 @@
 """Helpers shared by the command groups."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 
@@ -9,6 +10,20 @@ from newsletter.extensions import db
 from newsletter.subscriptions.lists import default_lists, resolve_lists
 from newsletter.subscriptions.models import MailingList
 from newsletter.validation import InvalidInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def older_than(what: str) -> Callable[[F], F]:
+    """The ``--older-than DAYS`` option of the purge commands."""
+    return click.option(
+        "--older-than",
+        "days",
+        type=click.IntRange(min=0),
+        required=True,
+        metavar="DAYS",
+        help=f"{what} for at least this many days.",
+    )
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from pathlib import Path
@@ -13,9 +14,13 @@ from flask.cli import with_appcontext
 from newsletter.auth import services as auth
 from newsletter.auth.models import Role
 from newsletter.cli.common import committing
+from newsletter.demo.pdf import text_pdf
 from newsletter.digests import services as digests
+from newsletter.reports import files as reports
+from newsletter.reports.record import Actor
 from newsletter.sessions import services as sessions
 from newsletter.sessions.importer import parse_summary
+from newsletter.sessions.models import DialogueSession
 from newsletter.subscriptions import lists as list_service
 
 SAMPLE = Path(__file__).resolve().parent.parent / "demo" / "has-track2-session-2020-06-08.txt"
@@ -34,6 +39,29 @@ def _demo_password() -> str:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(password)
     return password
+
+
+def _attach_demo_report() -> DialogueSession | None:
+    """Give the sample session a small generated PDF as its detailed report, unless it
+    has one (or is not there)."""
+    session = next(
+        (found for found in sessions.all_sessions() if found.is_published and found.points), None
+    )
+    if session is None:
+        return None
+    report = reports.report_of(session)
+    if report is not None and report.current is not None:
+        return None
+    paragraphs = [
+        f"{session.heading}. This is a demo report, generated for trying the request "
+        "workflow: the real detailed report of a session is a file staff upload.",
+        *session.narrative.split("\n\n"),
+        "Summary points",
+        *(f"{number}. {point.text}" for number, point in enumerate(session.points, start=1)),
+    ]
+    data = text_pdf(f"Detailed report (demo): {session.title}", paragraphs)
+    reports.upload(session, io.BytesIO(data), "demo-report.pdf", Actor.operator())
+    return session
 
 
 @click.command("demo")
@@ -58,6 +86,9 @@ def demo() -> None:
             session = sessions.create_session(data, parsed.points)
             digests.create_from_session(session)
             loaded.append(f"the sample session ({len(parsed.points)} points) and a draft digest")
+        report_session = _attach_demo_report()
+        if report_session is not None:
+            loaded.append("a demo detailed report")
         password = None
         if auth.staff_by_email(DEMO_ADMIN) is None:
             password = _demo_password()
@@ -71,3 +102,12 @@ def demo() -> None:
     if password:
         click.echo(f"Staff login: http://127.0.0.1:5000/staff/  {DEMO_ADMIN} / {password}")
     click.echo("Subscribe at http://127.0.0.1:5000/ ; mail lands in http://127.0.0.1:5000/outbox/")
+    for session in sessions.all_sessions():
+        found = reports.requestable(session.slug)
+        if found is not None:
+            click.echo(
+                "Ask for the demo detailed report at "
+                f"http://127.0.0.1:5000/sessions/{session.slug}/report ; decide at "
+                "http://127.0.0.1:5000/staff/reports"
+            )
+            break

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from newsletter.cli.common import committing, echo_rows, lists_or_default
+from newsletter.cli.common import committing, echo_rows, lists_or_default, older_than
 from newsletter.extensions import db
 from newsletter.subscriptions import roster, services
 from newsletter.subscriptions.importer import ImportAborted, import_subscribers
@@ -144,14 +144,7 @@ def show(email: str) -> None:
 
 
 @group.command("purge-pending")
-@click.option(
-    "--older-than",
-    "days",
-    type=click.IntRange(min=0),
-    required=True,
-    metavar="DAYS",
-    help="Pending for at least this many days.",
-)
+@older_than("Pending")
 def purge_pending(days: int) -> None:
     """Remove subscribers who never confirmed."""
     with committing():

@@ -117,6 +117,15 @@ def create_session(data: SessionData, points: Sequence[str] = ()) -> DialogueSes
 
 
 def delete_session(session: DialogueSession) -> None:
+    """Delete a session and its points; one with a detailed report is refused (its file
+    versions and the record of who received them must stay)."""
+    from newsletter.reports.models import Report  # reports build on sessions
+
+    if db.session.scalar(sa.select(Report.id).where(Report.session_id == session.id)):
+        raise InvalidInput(
+            "This session has a detailed report: its versions and the record of who "
+            "received it are kept, so the session cannot be deleted. Unpublish it instead."
+        )
     db.session.delete(session)
     db.session.flush()
 

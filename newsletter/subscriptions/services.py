@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter.bounces.models import InboundMessage
-from newsletter.database import compare_and_set, insert_or_ignore
+from newsletter.database import by_public_id, compare_and_set, insert_or_ignore
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
 from newsletter.subscriptions.emails import (
@@ -113,11 +112,7 @@ def _consent_version(shown: str) -> str:
 
 
 def subscriber_by_public_id(public_id: str) -> Subscriber | None:
-    try:
-        key = uuid.UUID(hex=public_id)
-    except ValueError:
-        return None
-    return db.session.scalar(sa.select(Subscriber).where(Subscriber.public_id == key))
+    return by_public_id(Subscriber, public_id)
 
 
 def subscriber_by_email(email: str) -> Subscriber | None:
@@ -337,10 +332,21 @@ def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
     db.session.execute(
         sa.delete(InboundMessage).where(InboundMessage.sender_key == subscriber.email_key)
     )
+    _erase_report_requests(subscriber.email_key)
     # A plain DELETE (the database cascades to memberships and events): erasing twice at
     # once, or a row gone already, is not an error.
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))
     db.session.expunge(subscriber)
+
+
+def _erase_report_requests(address_key: str) -> None:
+    """The person's report requests lose their personal data too (reports build on
+    subscriptions, so the import is here, not at the top)."""
+    from newsletter.reports.erasure import erase_requests
+    from newsletter.reports.models import ActorKind
+    from newsletter.reports.record import Actor
+
+    erase_requests(address_key, Actor(ActorKind.SYSTEM, label="erasure of the subscriber"))
 
 
 def is_suppressed(address_key: str) -> bool:

@@ -37,11 +37,13 @@ _CSP = (
 def init_app(app: Flask) -> None:
     from newsletter.mailing.transport import uses_outbox
     from newsletter.web import outbox, public, staff
+    from newsletter.web.uploads import UploadAwareRequest
 
     if app.config["PROXY_FIX_X_FOR"]:
         count = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
+    app.request_class = UploadAwareRequest
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     _init_login(app)

@@ -15,6 +15,7 @@ error flashed): every row of every table and every file of the outbox is unchang
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -33,6 +35,7 @@ from newsletter.auth.services import create_staff
 from newsletter.digests import services as digests
 from newsletter.extensions import db
 from newsletter.mailing import outbox
+from newsletter.reports.models import ReportRequest
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import roster
 from newsletter.subscriptions import services as subscriptions
@@ -50,6 +53,8 @@ pytestmark = [
         SUBSCRIBE_LIMIT_PER_ADDRESS="100000 per minute",
         LOGIN_LIMIT_PER_IP="100000 per minute",
         LOGIN_LIMIT_PER_ACCOUNT="100000 per minute",
+        REPORT_REQUEST_LIMIT_PER_IP="100000 per minute",
+        REPORT_REQUEST_LIMIT_PER_ADDRESS="100000 per minute",
     ),
 ]
 
@@ -77,6 +82,11 @@ VALID_FOR = {
     "staff.people": {"email": "new.colleague@example.org"},
     "public.subscribe": {"email": "reader@example.org"},
     "staff.sessions_import": {"text": SAMPLE.read_text(encoding="utf-8")},
+    "public.report_request": {
+        "email": "reader@example.org",
+        "name": "A reader",
+        "purpose": "Research on the talks.",
+    },
 }
 # Routes whose form no page of this world shows, with the fields they take.
 NOT_ON_A_PAGE: dict[str, dict[str, str]] = {
@@ -88,11 +98,21 @@ REFUSED_WHEN_VALID = {
     # The digest is a draft: nothing to pause, resume, cancel or unschedule.
     ("staff.digests_control", action)
     for action in ("pause", "resume", "cancel", "unschedule")
+} | {
+    # A form post carries no file here (uploads are tested in tests/reports/test_files.py).
+    ("staff.reports_upload", None),
 }
 # Inputs that choose rather than take text.
 _CHOICES = {"checkbox", "radio", "submit", "button", "file", "image", "reset"}
-# Which token a route's <token> is, by the first part of its path.
-TOKENS = {"confirm": "confirm", "unsubscribe": "unsubscribe", "preferences": "preferences"}
+# Which token a route's <token> is, by the first part (or two) of its path.
+TOKENS = {
+    "confirm": "confirm",
+    "unsubscribe": "unsubscribe",
+    "preferences": "preferences",
+    "reports/verify": "report_verify",
+    "reports/download": "report_download",
+    "reports/erase": "report_erase",
+}
 
 
 # -- forms on pages ------------------------------------------------------------------------
@@ -187,6 +207,7 @@ def build_world(app: Flask) -> dict[str, Any]:
         )
         pending = subscriptions.subscriber_by_email("pending@example.org")
         assert pending is not None
+        reports = _report_requests(session)
         db.session.commit()
         world = {
             "session_id": session.id,
@@ -199,9 +220,42 @@ def build_world(app: Flask) -> dict[str, Any]:
             "confirm": make_token(Purpose.CONFIRM, pending.public_id.hex),
             "unsubscribe": make_token(Purpose.UNSUBSCRIBE, active.public_id.hex),
             "preferences": make_token(Purpose.PREFERENCES, active.public_id.hex),
+            **reports,
         }
     world["key"] = outbox.list_messages(app.config["OUTBOX_DIR"])[0].key
     return world
+
+
+def _report_requests(session: Any) -> dict[str, Any]:
+    """The session's detailed report, and requests for it: one unverified, one waiting
+    for staff, one approved (its link sent)."""
+    from newsletter.reports import decisions, files
+    from newsletter.reports import services as reports
+    from newsletter.reports.record import Actor
+    from tests.reports.helpers import PDF
+
+    version = files.upload(session, io.BytesIO(PDF), "report.pdf", Actor.operator())
+    report = version.report
+    found = {}
+    for email in ("unverified@example.org", "waiting@example.org", "approved@example.org"):
+        ask = reports.Ask(email=email, name="A reader", purpose="Research.")
+        reports.ask(report, ask, subscriptions.Origin())
+        found[email] = db.session.scalar(
+            sa.select(ReportRequest).where(ReportRequest.email == email)
+        )
+    for email in ("waiting@example.org", "approved@example.org"):
+        reports.verify(found[email].public_id.hex, subscriptions.Origin())
+    grant = decisions.approve(found["approved@example.org"], Actor.operator())
+    approved = found["approved@example.org"]
+    return {
+        "version_id": version.id,
+        "request_id": approved.id,  # its page shows revocation and erasure
+        "report_verify": make_token(
+            Purpose.REPORT_VERIFY, found["unverified@example.org"].public_id.hex
+        ),
+        "report_download": make_token(Purpose.REPORT_DOWNLOAD, grant.public_id.hex),
+        "report_erase": make_token(Purpose.REPORT_ERASE, approved.public_id.hex),
+    }
 
 
 @dataclass
@@ -390,6 +444,7 @@ class Walk:
             self.failures.append(f"{target.key}: refused but changed data for {_describe(data)}")
         if not refused and response.mimetype == "text/html":
             self.read(url, response.get_data(as_text=True))
+        response.close()  # a file sent (a report) is open until then
         return refused, changed
 
     def valid(self, target: Target) -> dict[str, str]:
@@ -433,9 +488,10 @@ def _choices(rule: Any) -> list[dict[str, Any]]:
 
 
 def _token_of(path: str) -> str:
-    first = path.split("/")[1]
-    assert first in TOKENS, f"say in TOKENS which token the <token> of {path} is"
-    return TOKENS[first]
+    parts = path.split("/")
+    found = next((key for key in ("/".join(parts[1:3]), parts[1]) if key in TOKENS), None)
+    assert found is not None, f"say in TOKENS which token the <token> of {path} is"
+    return TOKENS[found]
 
 
 def _describe(data: dict[str, str]) -> str:

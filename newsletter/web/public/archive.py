@@ -7,6 +7,7 @@ from flask import Response, abort, current_app, render_template, request
 
 from newsletter import links
 from newsletter.digests import archive
+from newsletter.reports.files import report_of
 from newsletter.sessions import services as sessions
 from newsletter.timeutil import utcnow
 from newsletter.web.public import bp
@@ -65,4 +66,7 @@ def session(slug: str) -> str:
     found = sessions.published_session(slug)
     if found is None:
         abort(404, "There is no published session at this address.")
-    return render_template("public/session.html", session=found)
+    report = report_of(found)
+    return render_template(
+        "public/session.html", session=found, has_report=bool(report and report.current)
+    )

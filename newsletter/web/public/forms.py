@@ -3,10 +3,18 @@
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from newsletter.reports.services import MAX_PURPOSE
 from newsletter.subscriptions.models import MailingList
 from newsletter.validation import MAX_ADDRESS, MAX_NAME
 
@@ -19,6 +27,13 @@ class ListChoiceField(SelectMultipleField):
 
     def set_lists(self, lists: Iterable[MailingList]) -> None:
         self.choices = [SelectChoice(lst.slug, lst.name) for lst in lists]
+
+
+def honeypot() -> StringField:
+    """A field hidden from people by CSS and filled in by form-spamming bots."""
+    return StringField(
+        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
 
 
 class SubscribeForm(FlaskForm):
@@ -46,10 +61,7 @@ class SubscribeForm(FlaskForm):
     )
     lists = ListChoiceField("Lists", choices=[])
     consent_version = HiddenField()
-    # A honeypot: hidden from people by CSS, filled in by form-spamming bots.
-    website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
-    )
+    website = honeypot()
 
 
 class PreferencesForm(FlaskForm):
@@ -69,3 +81,34 @@ class EraseForm(FlaskForm):
         "I understand that this deletes my data and cannot be undone.",
         validators=[DataRequired("Please tick the box to confirm.")],
     )
+
+
+class ReportRequestForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Please give your name."), Length(max=MAX_NAME)],
+        render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
+    )
+    email = StringField(
+        "Email address",
+        validators=[DataRequired("Please enter an email address."), Length(max=MAX_ADDRESS)],
+        render_kw={"autocomplete": "email", "type": "email", "maxlength": MAX_ADDRESS},
+    )
+    affiliation = StringField(
+        "Affiliation (optional)",
+        description="Your organisation or institution, if any.",
+        validators=[Length(max=MAX_NAME)],
+        render_kw={"autocomplete": "organization", "maxlength": MAX_NAME},
+    )
+    purpose = TextAreaField(
+        "Purpose of the request",
+        description="What you would use the report for.",
+        validators=[
+            DataRequired("Please say what you would use the report for."),
+            Length(max=MAX_PURPOSE),
+        ],
+        render_kw={"rows": 4, "maxlength": MAX_PURPOSE},
+    )
+    subscribe = BooleanField("Also subscribe me to the newsletter")
+    consent_version = HiddenField()
+    website = honeypot()

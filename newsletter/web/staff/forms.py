@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -19,6 +21,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from newsletter.auth.models import Role
+from newsletter.reports.decisions import MAX_NOTE
+from newsletter.reports.files import RULE_LABELS
+from newsletter.reports.models import ApprovalRule
 from newsletter.sessions.fields import Kind, Spec, specs
 from newsletter.sessions.services import SessionData
 from newsletter.web.public.forms import ListChoiceField
@@ -166,3 +171,33 @@ class NewDigestForm(FlaskForm):
 
 class ItemTextForm(FlaskForm):
     text = TextAreaField("Text in this digest", render_kw={"rows": 3})
+
+
+class ReportUploadForm(FlaskForm):
+    file = FileField(
+        "Report file",
+        description="A PDF, a Word document (DOCX) or an OpenDocument text (ODT).",
+        validators=[FileRequired("Choose the report's file.")],
+        render_kw={"accept": ".pdf,.docx,.odt"},
+    )
+
+
+class ReportRuleForm(FlaskForm):
+    rule = RadioField(
+        "Who gets the report",
+        choices=[SelectChoice(rule.value, label) for rule, label in RULE_LABELS.items()],
+        default=ApprovalRule.STAFF.value,
+    )
+    domains = TextAreaField(
+        "Domains",
+        description="One per line, like example.org (its subdomains count too).",
+        render_kw={"rows": 3},
+    )
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField(
+        "Note to the requester (optional)",
+        validators=[Length(max=MAX_NOTE)],
+        render_kw={"rows": 2, "maxlength": MAX_NOTE},
+    )

@@ -1,0 +1,1 @@
+"""Demo content for ``flask demo``: the sample summary and a generated demo report."""
