@@ -63,7 +63,7 @@ def start_sink(port: int) -> subprocess.Popen:
 
 def config(database: str, port: int, instance: str) -> dict[str, object]:
     return {
-        "SECRET_KEY": "bench secret key",
+        "SECRET_KEY": "bench secret key, long enough for production",
         "SQLALCHEMY_DATABASE_URI": database,
         "INSTANCE_PATH": instance,
         "BASE_URL": "https://news.example.org",

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from flask import Config, Flask
 
+from newsletter.validation import InvalidInput, check_characters
+
 DEFAULTS: dict[str, Any] = {
     # Core
     "SECRET_KEY": None,
@@ -26,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "POSTAL_ADDRESS": "",
     "PROXY_FIX_X_FOR": 0,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # A pasted summary (200,000 characters, up to 4 bytes each) fits in one form field.
+    "MAX_FORM_MEMORY_SIZE": 1_000_000,
     "LOG_LEVEL": "INFO",  # of the application's loggers (see logs.py)
     # Mail: with no MAIL_SERVER, mail goes to the local outbox in the instance folder.
     "MAIL_SERVER": None,
@@ -87,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
     "DKIM_SELECTOR": None,
     "DKIM_PRIVATE_KEY": None,  # PEM text, or:
     "DKIM_PRIVATE_KEY_FILE": None,
+    # Sessions
+    "MAX_POINTS_PER_SESSION": 200,
     # Mail that comes back (bounces, complaints, mailto unsubscribes, replies)
     "INBOUND_FORWARD_TO": None,  # replies from readers go here; unset: kept for staff
     "INBOUND_MAX_BYTES": 2 * 1024 * 1024,  # a message is read from its first 2 MiB
@@ -106,14 +112,38 @@ DEFAULTS: dict[str, Any] = {
     "INBOUND_BATCH": 200,  # messages fetched per tick
     # Staff
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Wrong passwords from one IP, for any account; from one IP for one account.
     "LOGIN_LIMIT_PER_IP": "10 per minute;100 per hour",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per hour",
+    # Wrong passwords for one account from anywhere, within the window: past SLOWDOWN
+    # each attempt waits (at most MAX seconds), past ALERT the owner is emailed once.
+    "LOGIN_FAILURE_WINDOW_MINUTES": 60,
+    "LOGIN_SLOWDOWN_AFTER": 5,
+    "LOGIN_SLOWDOWN_MAX_SECONDS": 5,
+    "LOGIN_ALERT_AFTER": 10,
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     # Cookies
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
 }
+
+
+# Settings that are text, whatever their default: from_prefixed_env reads JSON first, so
+# NEWSLETTER_MAIL_PASSWORD=12345678 would arrive as a number.
+_TEXT_SETTINGS = {
+    "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "MAIL_SERVER", "MAIL_USERNAME",
+    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_REPLY_TO", "MAIL_LOCAL_HOSTNAME",
+    "OUTBOX_DIR", "LIST_ID", "UNSUBSCRIBE_MAILTO", "SUPPRESSION_KEY", "CELERY_BROKER_URL",
+    "BOUNCE_DOMAIN", "DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY",
+    "DKIM_PRIVATE_KEY_FILE",
+}  # fmt: skip
+MIN_SECRET_KEY = 32  # bytes
+_MAX_SITE_NAME = 100
+_DOT_ATOM_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$"
+)
+_HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
@@ -125,7 +155,78 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
             app.config[key] = default
     if test_config is not None:
         app.config.from_mapping(test_config)
+    _check_types(app.config)
     _derive(app)
+    _check_header_settings(app.config)
+
+
+def _kind(value: object) -> str:
+    return {bool: "true or false", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_types(config: Config) -> None:
+    """Refuse values of the wrong kind at start, naming the variable: text that the
+    environment parsed as a number or a list, a number given as words."""
+    for key, default in DEFAULTS.items():
+        value = config.get(key)
+        if value is None:
+            continue
+        wants_text = key in _TEXT_SETTINGS or isinstance(default, str)
+        if wants_text and not isinstance(value, str):
+            raise RuntimeError(
+                f"NEWSLETTER_{key} must be text, but it was read as {_kind(value)} "
+                f"({value!r}). Quote it as JSON text: NEWSLETTER_{key}='\"{value}\"'."
+            )
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise RuntimeError(f"NEWSLETTER_{key} must be true or false, not {value!r}.")
+        numeric = isinstance(default, int | float) and not isinstance(default, bool)
+        if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise RuntimeError(f"NEWSLETTER_{key} must be a number, not {value!r}.")
+        if isinstance(default, list) and not (
+            isinstance(value, list) and all(isinstance(item, int | float) for item in value)
+        ):
+            raise RuntimeError(f"NEWSLETTER_{key} must be a JSON list of numbers, not {value!r}.")
+
+
+def _refuse(key: str, value: object, why: str) -> None:
+    raise RuntimeError(f"NEWSLETTER_{key} {why} (got {value!r}).")
+
+
+def _check_one_line(key: str, value: str) -> None:
+    try:
+        check_characters(value, key)
+    except InvalidInput:
+        _refuse(key, value, "must be one line without control characters")
+    if any(ch in value for ch in "\t\r\n"):
+        _refuse(key, value, "must be one line without control characters")
+
+
+def _check_header_settings(config: Config) -> None:
+    """Settings that end up in mail headers, checked once at start rather than failing
+    every message: one line of plain text, addresses that are addresses."""
+    from email.utils import parseaddr
+
+    for key in ("SITE_NAME", "ORGANISATION_NAME", "MAIL_DEFAULT_SENDER", "MAIL_REPLY_TO"):
+        _check_one_line(key, str(config.get(key) or ""))
+    if len(str(config["SITE_NAME"])) > _MAX_SITE_NAME:
+        _refuse("SITE_NAME", config["SITE_NAME"], f"has at most {_MAX_SITE_NAME} characters")
+    for key in ("MAIL_DEFAULT_SENDER", "MAIL_REPLY_TO", "UNSUBSCRIBE_MAILTO"):
+        value = config.get(key)
+        if not value:
+            continue
+        address = parseaddr(str(value))[1]
+        local, _, domain = address.rpartition("@")
+        bare = key != "UNSUBSCRIBE_MAILTO" or address == str(value).strip()
+        if not (local and bare and address.isascii() and _HOST_RE.fullmatch(domain)):
+            _refuse(key, value, "must be an email address (Name <name@example.org>)")
+    if not _DOT_ATOM_RE.fullmatch(str(config["LIST_ID"])):
+        _refuse("LIST_ID", config["LIST_ID"], "must be a dotted name like news.example.org")
+    for key in ("BOUNCE_DOMAIN", "DKIM_DOMAIN", "MAIL_LOCAL_HOSTNAME", "DKIM_SELECTOR"):
+        value = config.get(key)
+        if value and not _HOST_RE.fullmatch(str(value)):
+            _refuse(key, value, "must be a host name (letters, digits, dots and hyphens)")
 
 
 def _derive(app: Flask) -> None:
@@ -159,6 +260,11 @@ def _derive_secrets(app: Flask) -> None:
                 "or run with --debug to use a key generated in the instance folder."
             )
         config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if len(str(config["SECRET_KEY"]).encode()) < MIN_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError(
+            f"NEWSLETTER_SECRET_KEY is too short: it needs at least {MIN_SECRET_KEY} bytes "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
     if not config["SUPPRESSION_KEY"]:
         config["SUPPRESSION_KEY"] = "suppression:" + str(config["SECRET_KEY"])
 

@@ -24,6 +24,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _LINE_BREAK_RE = re.compile(r"[\r\n]")
 _LAST_PARTIAL_WORD_RE = re.compile(r"\s+\S*$")
+# What XML 1.0 cannot hold besides control characters (lone surrogates, U+FFFE, U+FFFF):
+# text with one would break the Atom feed and the archive.
+_UNSTORABLE_RE = re.compile("[^\t\n\r\x20-\x7e\x80-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # The common shape of an address, which email-validator accepts unchanged except for
 # the domain's case: a dot-atom of ASCII atext before the @, ASCII hostname labels
@@ -91,10 +94,24 @@ def _common_address(value: str) -> str | None:
 
 
 def check_characters(raw: str, field: str, *, label: str | None = None) -> None:
-    """Refuse control characters other than tab and line breaks. ``field`` names the
+    """Refuse control characters other than tab and line breaks, and what XML cannot
+    hold (U+FFFE, U+FFFF, lone surrogates). ``field`` names the
     form field; ``label`` what the message calls it (the field's name by default)."""
     if _CONTROL_RE.search(raw):
         raise InvalidInput(f"The {label or field} contains a control character.", field)
+    found = _UNSTORABLE_RE.search(raw)
+    if found:
+        raise InvalidInput(
+            f"The {label or field} holds a character that cannot be stored "
+            f"(U+{ord(found.group()):04X}, invisible, often pasted by accident): remove it.",
+            field,
+        )
+
+
+def strip_unstorable(text: str) -> str:
+    """``text`` without what XML cannot hold (for output of text stored before it was
+    refused)."""
+    return _UNSTORABLE_RE.sub("", _CONTROL_RE.sub("", text))
 
 
 def clean_text(

@@ -93,7 +93,7 @@ def _migrated_database() -> str | None:
 def _config(database_url: str, smtp_port: int | None, tmp_path: Path) -> dict[str, Any]:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test secret key",
+        "SECRET_KEY": "test secret key, as long as production needs",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "BASE_URL": "https://news.example.org",
         "SITE_NAME": "Dialogue Digest",

@@ -77,6 +77,57 @@ def test_an_unexpected_error_is_a_plain_500_page(app):
     assert "Traceback" not in body
 
 
+def _production(app_config: dict) -> dict:
+    return {**app_config, "TESTING": False, "SECRET_KEY": "k" * 48}
+
+
+def test_a_short_secret_key_refuses_to_start_outside_debug(app_config, monkeypatch):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="at least 32 bytes"):
+        create_app({**_production(app_config), "SECRET_KEY": "x" * 31})
+    assert create_app(_production(app_config)).config["SECRET_KEY"] == "k" * 48
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    create_app({**_production(app_config), "SECRET_KEY": "short"})  # debug may
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SECRET_KEY", "123456789012345678901234567890123456", "must be text"),
+        ("MAIL_PASSWORD", "12345678", "must be text"),
+        ("SITE_NAME", '["a", "b"]', "must be text, but it was read as a list"),
+        ("MAIL_PORT", "twenty-five", "must be a number"),
+        ("MAIL_USE_TLS", "yes", "must be true or false"),
+        ("SEND_RETRY_DELAYS", '"soon"', "must be a JSON list of numbers"),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused_at_start(
+    app_config, monkeypatch, variable, value, message
+):
+    monkeypatch.setenv(f"NEWSLETTER_{variable}", value)
+    config = {key: v for key, v in _production(app_config).items() if key != variable}
+    with pytest.raises(RuntimeError, match=f"NEWSLETTER_{variable} {message}"):
+        create_app(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("SITE_NAME", "News\r\nBcc: all@example.org", "one line"),
+        ("SITE_NAME", "N" * 101, "at most 100"),
+        ("ORGANISATION_NAME", "Org\ufffe", "one line"),
+        ("MAIL_DEFAULT_SENDER", "Newsletter", "must be an email address"),
+        ("MAIL_REPLY_TO", "Replies <replies at example.org>", "must be an email address"),
+        ("UNSUBSCRIBE_MAILTO", "leave@exa mple.org", "must be an email address"),
+        ("LIST_ID", "news list.example.org", "dotted name"),
+        ("BOUNCE_DOMAIN", "bounces.example.org\n", "host name"),
+    ],
+)
+def test_header_bound_settings_are_checked_at_start(app_config, key, value, message):
+    with pytest.raises(RuntimeError, match=f"NEWSLETTER_{key} .*{message}"):
+        create_app({**app_config, key: value})
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [

@@ -36,7 +36,7 @@ _SCRIPT = """
 import logging
 from newsletter import create_app
 
-config = {"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": %r}
+config = {"SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": %r}
 for _ in range(3):
     create_app(config)
 log = logging.getLogger("newsletter.check")

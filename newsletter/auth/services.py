@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import gzip
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,6 +18,8 @@ from newsletter.validation import InvalidInput, clean_text, normalize_address
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
+# The 10,000 most common passwords, lower-cased (see common-passwords.LICENSE).
+_COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt.gz")
 
 
 def _hash(password: str) -> str:
@@ -29,16 +33,34 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not anyone's password", method=method)
 
 
-def check_password_strength(password: str) -> None:
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(_COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
+def check_password_strength(password: str, email: str) -> None:
+    """Long enough, not one of the 10,000 most common passwords, not the account's own
+    address (or its part before the @)."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"A password has at least {MIN_PASSWORD} characters.", "password")
     if len(password) > MAX_PASSWORD:
         raise InvalidInput(f"A password has at most {MAX_PASSWORD} characters.", "password")
+    folded = password.strip().casefold()
+    if folded in _common_passwords():
+        raise InvalidInput(
+            "This password is too common: it is on lists that guessers try first. "
+            "Choose another (a few unrelated words make a good one).",
+            "password",
+        )
+    address = email.strip().casefold()
+    if folded in (address, address.partition("@")[0]):
+        raise InvalidInput("A password must not be your email address.", "password")
 
 
 def create_staff(email: str, password: str, *, role: Role, name: str = "") -> StaffUser:
     address = normalize_address(email)
-    check_password_strength(password)
+    check_password_strength(password, address.email)
     if db.session.scalar(sa.select(StaffUser.id).where(StaffUser.email_key == address.key)):
         raise InvalidInput(f"There is a staff account for {address.email} already.", "email")
     user = StaffUser(
@@ -82,10 +104,21 @@ def load_session_user(identity: str) -> StaffUser | None:
     return user
 
 
+def check_current_password(user: StaffUser, password: str) -> bool:
+    """Whether ``password`` is this (logged-in) user's password."""
+    return check_password_hash(user.password_hash, password[:MAX_PASSWORD])
+
+
 def set_password(user: StaffUser, password: str) -> None:
     """A new password; other sessions of this account end."""
-    check_password_strength(password)
+    check_password_strength(password, user.email)
     user.password_hash = _hash(password)
+    user.session_version += 1
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Logging out: every login session of this account ends, including copies of its
+    cookie (the session's identity carries the version)."""
     user.session_version += 1
 
 

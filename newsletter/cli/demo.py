@@ -16,6 +16,7 @@ from newsletter.auth.models import Role
 from newsletter.cli.common import committing
 from newsletter.demo.pdf import text_pdf
 from newsletter.digests import services as digests
+from newsletter.mailing.transport import uses_outbox
 from newsletter.reports import files as reports
 from newsletter.reports.record import Actor
 from newsletter.sessions import services as sessions
@@ -99,15 +100,21 @@ def demo() -> None:
     click.echo(
         f"Demo content loaded: {', '.join(loaded)}." if loaded else "Demo content is there already."
     )
+    base = current_app.config["BASE_URL"]
     if password:
-        click.echo(f"Staff login: http://127.0.0.1:5000/staff/  {DEMO_ADMIN} / {password}")
-    click.echo("Subscribe at http://127.0.0.1:5000/ ; mail lands in http://127.0.0.1:5000/outbox/")
+        click.echo(f"Staff login: {base}/staff/  {DEMO_ADMIN} / {password}")
+    click.echo(f"Subscribe at {base}/")
+    if uses_outbox(current_app._get_current_object()):  # type: ignore[attr-defined]
+        click.echo(
+            f"No mail server is set: mail lands in the outbox, {base}/outbox/ "
+            "(log in as the demo admin first)."
+        )
+    else:
+        click.echo(f"Mail goes out through {current_app.config['MAIL_SERVER']}.")
     for session in sessions.all_sessions():
-        found = reports.requestable(session.slug)
-        if found is not None:
+        if reports.requestable(session.slug) is not None:
             click.echo(
-                "Ask for the demo detailed report at "
-                f"http://127.0.0.1:5000/sessions/{session.slug}/report ; decide at "
-                "http://127.0.0.1:5000/staff/reports"
+                f"Ask for the demo detailed report at {base}/sessions/{session.slug}/report ;"
+                f" decide at {base}/staff/reports"
             )
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -18,6 +18,8 @@ from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.sessions import services as sessions
+from newsletter.timeutil import parse_moment
+from newsletter.validation import InvalidInput
 
 
 @click.group("digest", help="Digests.", cls=AppGroup)
@@ -170,14 +172,27 @@ _processes_option = click.option(
     help="Take back every delivery claimed by other workers now (after a crash, when "
     "no other sender runs), instead of waiting for their claims to go stale.",
 )
-def send(digest_id: str, workers: int | None, processes: int | None, reclaim: bool) -> None:
+@click.option(
+    "--archive/--no-archive",
+    "in_archive",
+    default=None,
+    help="Publish it in the public archive (default: when every target list is public).",
+)
+def send(
+    digest_id: str,
+    workers: int | None,
+    processes: int | None,
+    reclaim: bool,
+    in_archive: bool | None,
+) -> None:
     """Send digest DIGEST_ID to every active subscriber of its lists, in the foreground,
     with a progress bar. Interrupt it (or let it crash) and run it again to resume."""
     digest = _digest(digest_id)
     if digest.status in (DigestStatus.DRAFT, DigestStatus.SCHEDULED):
         with committing():
-            size = sends.start_send(digest)
+            size = sends.start_send(digest, in_archive=in_archive)
         click.echo(f"Sending “{digest.subject}” to {size} subscriber(s).")
+        click.echo(_archive_line(digest))
     elif digest.status == DigestStatus.SENDING:
         click.echo(f"Resuming “{digest.subject}”.")
     elif digest.status == DigestStatus.PAUSED:
@@ -227,19 +242,38 @@ def cancel(digest_id: str) -> None:
     click.echo(f"Cancelled; {dropped} deliveries will not be sent.")
 
 
+def _archive_line(digest: Digest) -> str:
+    if digest.in_archive:
+        return "It is published in the public archive."
+    return "It is not published in the public archive."
+
+
 @group.command("schedule")
 @click.argument("digest_id")
-@click.argument("when", metavar="YYYY-MM-DDTHH:MM")
-def schedule(digest_id: str, when: str) -> None:
-    """Send DIGEST_ID at WHEN (UTC)."""
+@click.argument("when", metavar="YYYY-MM-DDTHH:MM[+HH:MM]")
+@click.option(
+    "--zone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of WHEN when it has no offset: an IANA name such as Asia/Kabul.",
+)
+@click.option(
+    "--archive/--no-archive",
+    "in_archive",
+    default=None,
+    help="Publish it in the public archive (default: when every target list is public).",
+)
+def schedule(digest_id: str, when: str, zone: str, in_archive: bool | None) -> None:
+    """Send DIGEST_ID at WHEN: in its own offset if it has one, else in --zone."""
+    digest = _digest(digest_id)
     try:
-        moment = datetime.fromisoformat(when)
-    except ValueError as exc:
-        raise click.BadParameter(f"{when!r} is not a date and time like 2026-12-01T09:00") from exc
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = parse_moment(when, zone)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc)) from exc
     with committing():
-        sends.schedule(_digest(digest_id), moment)
-    click.echo(f"Scheduled for {moment:%Y-%m-%d %H:%M} UTC.")
+        sends.schedule(digest, moment.utc, in_archive=in_archive)
+    click.echo(f"Scheduled for {moment.described}.")
+    click.echo(_archive_line(digest))
 
 
 @group.command("status")

@@ -129,36 +129,70 @@ def tick(app: Flask) -> TickReport:
     """One round of the periodic work: start due scheduled digests, find sends with due
     work (retries, a dead worker's deliveries), send queued mail, read returned mail
     from the inbound mailbox when one is configured. The caller has the sends in the
-    report worked on (``dispatch``, or in the foreground)."""
+    report worked on (``dispatch``, or in the foreground).
+
+    Each digest is handled in a transaction of its own, and a fault in one (content that
+    cannot become an email, say) is logged and kept to it: the other digests, the
+    queued mail and the inbound mailbox are still seen to."""
     with app.app_context():
-        started = sends.start_due()
-        db.session.commit()
-        claim_timeout = timedelta(seconds=app.config["SEND_CLAIM_SECONDS"])
+        started = [digest_id for digest_id in sends.due_for_start() if _start(digest_id)]
         sending = db.session.scalars(
             sa.select(Digest.id).where(Digest.status == DigestStatus.SENDING)
         ).all()
-        resumed = []
-        for digest_id in sending:
-            sends.release_stale_claims(digest_id, claim_timeout)
-            if sends.finish_if_done(digest_id):
-                db.session.commit()
-                continue
-            due = db.session.scalar(
-                sa.select(sa.func.count(Delivery.id)).where(
-                    Delivery.digest_id == digest_id,
-                    Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRY]),
-                    Delivery.next_attempt_at <= utcnow(),
-                )
-            )
-            db.session.commit()
-            if due and not running_here(app, digest_id):
-                resumed.append(digest_id)
-        mail = deliver_outgoing()
+        db.session.commit()
+        resumed = [digest_id for digest_id in sending if _has_due_work(app, digest_id)]
+        try:
+            mail_sent = deliver_outgoing().sent
+        except Exception:  # the sends above are seen to; mail waits for the next tick
+            log.exception("sending queued mail failed; it stays queued")
+            mail_sent = 0
         inbound_read = polling.poll_quietly(app)
         db.session.remove()
     return TickReport(
-        started=started, resumed=resumed, mail_sent=mail.sent, inbound_read=inbound_read
+        started=started, resumed=resumed, mail_sent=mail_sent, inbound_read=inbound_read
     )
+
+
+def _start(digest_id: int) -> bool:
+    """Start one due digest in its own transaction; a fault sends it back to draft."""
+    try:
+        started = sends.start_scheduled(digest_id)
+        db.session.commit()
+    except Exception as exc:  # its content, not the clock: the other digests go on
+        db.session.rollback()
+        log.exception("scheduled digest %s could not start", digest_id)
+        sends.not_started(
+            digest_id,
+            f"it could not be made into an email ({type(exc).__name__}: {exc}). "
+            "Correct it, then send or schedule it again.",
+        )
+        db.session.commit()
+        return False
+    return started
+
+
+def _has_due_work(app: Flask, digest_id: int) -> bool:
+    """Whether a send has deliveries due and nobody here works on it (finishing it if
+    nothing is left); a fault is logged and kept to this send."""
+    claim_timeout = timedelta(seconds=app.config["SEND_CLAIM_SECONDS"])
+    try:
+        sends.release_stale_claims(digest_id, claim_timeout)
+        if sends.finish_if_done(digest_id):
+            db.session.commit()
+            return False
+        due = db.session.scalar(
+            sa.select(sa.func.count(Delivery.id)).where(
+                Delivery.digest_id == digest_id,
+                Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRY]),
+                Delivery.next_attempt_at <= utcnow(),
+            )
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("checking the send of digest %s failed", digest_id)
+        return False
+    return bool(due) and not running_here(app, digest_id)
 
 
 def tick_and_dispatch(app: Flask) -> TickReport:

@@ -58,13 +58,25 @@ def _transition(
     return compare_and_set(digest, Digest.status.in_(allowed), status=status, **values)
 
 
-def start_send(digest: Digest, now: datetime | None = None) -> int:
+def _choose_archive(digest: Digest, in_archive: bool | None) -> None:
+    """Publish or not as staff chose; with no choice, as scheduled, or the default."""
+    if in_archive is not None:
+        digest.in_archive = in_archive
+    elif digest.status != DigestStatus.SCHEDULED:
+        digest.in_archive = archive.publishes_by_default(digest)
+
+
+def start_send(
+    digest: Digest, now: datetime | None = None, *, in_archive: bool | None = None
+) -> int:
     """Freeze the audience (one delivery per active subscriber of the target lists, in one
-    INSERT … SELECT) and mark the digest as sending; return the audience size."""
+    INSERT … SELECT) and mark the digest as sending; return the audience size.
+    ``in_archive`` publishes it (None: as chosen when scheduled, or the default rule)."""
     now = now or utcnow()
     _check_ready(digest)
     if digest.status not in _STARTABLE:
         raise InvalidInput(f"This digest is {digest.status.value} already.")
+    _choose_archive(digest, in_archive)
     archive.freeze(digest, now)
     if not _transition(
         digest, _STARTABLE, DigestStatus.SENDING, send_started_at=now, pause_reason=""
@@ -103,12 +115,23 @@ def start_send(digest: Digest, now: datetime | None = None) -> int:
     return size
 
 
-def schedule(digest: Digest, when: datetime, now: datetime | None = None) -> None:
+def schedule(
+    digest: Digest,
+    when: datetime,
+    now: datetime | None = None,
+    *,
+    in_archive: bool | None = None,
+) -> None:
     now = now or utcnow()
     _check_ready(digest)
+    if digest.status == DigestStatus.SCHEDULED and in_archive is None:
+        in_archive = digest.in_archive
+    digest.in_archive = archive.publishes_by_default(digest) if in_archive is None else in_archive
     if when <= now + timedelta(seconds=30):
         raise InvalidInput("Choose a time in the future, or send now.", "when")
-    if not _transition(digest, _STARTABLE, DigestStatus.SCHEDULED, scheduled_at=when):
+    if not _transition(
+        digest, _STARTABLE, DigestStatus.SCHEDULED, scheduled_at=when, pause_reason=""
+    ):
         raise InvalidInput(f"This digest is {digest.status.value}; it cannot be scheduled.")
 
 
@@ -117,24 +140,41 @@ def unschedule(digest: Digest) -> None:
         raise InvalidInput("This digest is not scheduled.")
 
 
-def start_due(now: datetime | None = None) -> list[int]:
-    """Start every scheduled digest whose time has come; return their ids."""
+def due_for_start(now: datetime | None = None) -> list[int]:
+    """Scheduled digests whose time has come, oldest first."""
     now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(Digest).where(Digest.status == DigestStatus.SCHEDULED, Digest.scheduled_at <= now)
-    ).all()
-    started = []
-    for digest in due:
-        try:
-            start_send(digest, now)
-        except InvalidInput as exc:
-            pause_reason = f"Could not start at the scheduled time: {exc}"
-            _transition(
-                digest, (DigestStatus.SCHEDULED,), DigestStatus.DRAFT, pause_reason=pause_reason
-            )
-        else:
-            started.append(digest.id)
-    return started
+    return list(
+        db.session.scalars(
+            sa.select(Digest.id)
+            .where(Digest.status == DigestStatus.SCHEDULED, Digest.scheduled_at <= now)
+            .order_by(Digest.scheduled_at, Digest.id)
+        )
+    )
+
+
+def start_scheduled(digest_id: int, now: datetime | None = None) -> bool:
+    """Start one scheduled digest at its time; True if it started. One that cannot be
+    sent as it stands goes back to draft with the reason (see ``not_started``)."""
+    digest = db.session.get(Digest, digest_id)
+    if digest is None or digest.status != DigestStatus.SCHEDULED:
+        return False
+    try:
+        start_send(digest, now)
+    except InvalidInput as exc:
+        not_started(digest_id, str(exc))
+        return False
+    return True
+
+
+def not_started(digest_id: int, why: str) -> None:
+    """Back to draft, with the reason staff see on the digest's page."""
+    reason = f"Could not start at the scheduled time: {why}"
+    db.session.execute(
+        sa.update(Digest)
+        .where(Digest.id == digest_id, Digest.status == DigestStatus.SCHEDULED)
+        .values(status=DigestStatus.DRAFT, pause_reason=reason[:2000])
+        .execution_options(synchronize_session=False)
+    )
 
 
 def pause(digest: Digest, reason: str = "paused by staff") -> None:

@@ -1,4 +1,8 @@
-"""The public archive: digests as they were sent, newest first, and their feed."""
+"""The public archive: digests as they were sent, newest first, and their feed.
+
+Only digests published on purpose are public (``Digest.in_archive``): by default those
+sent to public lists only, since a private list's readers were not promised that the
+world could read what they get. A cancelled digest is never public."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
 from newsletter.digests import render
-from newsletter.digests.models import EDITABLE, Digest, DigestStatus
+from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.slugs import slugify, unique_slug
 from newsletter.timeutil import utcnow
 
 PER_PAGE = 20
+MAX_PAGE = 100_000  # two million digests; beyond, the offset overflows the database
 
 
 def freeze(digest: Digest, now: datetime | None = None) -> None:
@@ -29,10 +34,23 @@ def freeze(digest: Digest, now: datetime | None = None) -> None:
     digest.archived_text = web.text
 
 
+# Sending, paused or sent: the web version behind a published digest's link is there.
+_REACHABLE = (DigestStatus.SENDING, DigestStatus.PAUSED, DigestStatus.SENT)
+
+
+def publishes_by_default(digest: Digest) -> bool:
+    """The send page's default: publish when every target list is public."""
+    return bool(digest.lists) and all(mailing_list.is_public for mailing_list in digest.lists)
+
+
 def page(number: int) -> Pagination:
     query = (
         sa.select(Digest)
-        .where(Digest.status == DigestStatus.SENT, Digest.archived_html.is_not(None))
+        .where(
+            Digest.status == DigestStatus.SENT,
+            Digest.in_archive,
+            Digest.archived_html.is_not(None),
+        )
         .order_by(Digest.sent_at.desc(), Digest.id.desc())
     )
     return db.paginate(query, page=number, per_page=PER_PAGE, error_out=False)
@@ -43,10 +61,14 @@ def latest(limit: int = 20) -> list[Digest]:
 
 
 def by_slug(slug: str) -> Digest | None:
-    """The web version behind a digest's "view in your browser" link: there as soon as
-    the first copy leaves (the archive's list shows only finished sends)."""
+    """The web version behind a published digest's "view in your browser" link: there
+    as soon as the first copy leaves (the archive's list shows only finished sends),
+    gone if the send is cancelled."""
     return db.session.scalar(
         sa.select(Digest).where(
-            Digest.slug == slug, Digest.status.not_in(EDITABLE), Digest.archived_html.is_not(None)
+            Digest.slug == slug,
+            Digest.in_archive,
+            Digest.status.in_(_REACHABLE),
+            Digest.archived_html.is_not(None),
         )
     )

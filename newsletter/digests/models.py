@@ -62,6 +62,9 @@ class Digest(Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Published in the public archive, home page and feed: chosen on the send page
+    # (by default, when every target list is public); never once cancelled.
+    in_archive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The web version as it was sent: the archive shows it, whatever changes later.
     archived_html: Mapped[str | None] = mapped_column(sa.Text)
     archived_text: Mapped[str | None] = mapped_column(sa.Text)

@@ -56,7 +56,7 @@ def digest_context(digest: Digest) -> dict[str, object]:
         "groups": session_groups(digest),
         "list_names": ", ".join(mailing_list.name for mailing_list in digest.lists),
         "web_url": links.external_url("public.archive_digest", slug=digest.slug)
-        if digest.slug
+        if digest.slug and digest.in_archive
         else None,
     }
 

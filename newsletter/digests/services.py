@@ -42,6 +42,7 @@ def _subject(subject: str) -> str:
         raise InvalidInput(
             "The subject must be one line without control characters.", "subject"
         ) from exc
+    check_characters(subject or "", "subject")
     subject = " ".join((subject or "").split())
     if not subject:
         raise InvalidInput("A digest needs a subject.", "subject")

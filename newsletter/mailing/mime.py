@@ -23,8 +23,11 @@ from markupsafe import escape
 
 from newsletter.mailing import encoding
 
-SLOT_MARKER = "[[slot:{}]]"
-_SLOT_RE = re.compile(r"\[\[slot:(\w+)\]\]")
+# The marker carries a key made afresh by each process and never shown: text staff wrote
+# ("[[slot:unsubscribe_url]]" in a point) is text, never a slot filled per recipient.
+_SLOT_KEY = secrets.token_hex(8)
+SLOT_MARKER = "[[slot:" + _SLOT_KEY + ":{}]]"
+_SLOT_RE = re.compile(r"\[\[slot:" + _SLOT_KEY + r":(\w+)\]\]")
 _SOFT_BREAK = b"=\r\n"
 _CRLF = b"\r\n"
 

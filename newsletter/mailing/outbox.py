@@ -90,3 +90,21 @@ def clear(path: str | Path) -> int:
     for key in keys:
         box.discard(key)
     return len(keys)
+
+
+def discard_mentioning(path: str | Path, address: str) -> int:
+    """Remove every message that names ``address`` (an ASCII address, any case): what
+    erasing a person must not leave in the outbox. Returns how many went."""
+    needle = address.lower().encode("ascii")
+    box = _maildir(path)
+    gone = 0
+    for key in list(box.iterkeys()):
+        try:
+            with box.get_file(key) as handle:
+                found = needle in handle.read().lower()
+        except KeyError:  # removed meanwhile
+            continue
+        if found:
+            box.discard(key)
+            gone += 1
+    return gone

@@ -14,13 +14,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from newsletter.database import insert_or_ignore
 from newsletter.extensions import db
 from newsletter.mailing.models import OutgoingMail
 from newsletter.reports.models import Action, ReportEvent, ReportGrant, ReportRequest
 from newsletter.reports.record import Actor, log
-from newsletter.subscriptions.models import Subscriber, Suppression
-from newsletter.subscriptions.suppression import suppression_hash
+from newsletter.subscriptions.models import Subscriber
 from newsletter.timeutil import utcnow
 
 
@@ -81,7 +79,7 @@ def erase_requester(request: ReportRequest, actor: Actor | None = None) -> None:
     """Everything we hold about the address of ``request``: its requests, and its
     subscription if there is one; a keyed hash stays so nobody can re-add it. The
     actor is the requester unless staff do it; no client address is kept either way."""
-    from newsletter.subscriptions.services import erase_subscriber
+    from newsletter.subscriptions.services import erase_address_traces, erase_subscriber
 
     key = request.email_key
     if key is None:
@@ -91,7 +89,4 @@ def erase_requester(request: ReportRequest, actor: Actor | None = None) -> None:
     if subscriber is not None:
         erase_subscriber(subscriber)
     else:
-        insert_or_ignore(
-            Suppression,
-            {"address_hash": suppression_hash(key), "reason": "erased", "created_at": utcnow()},
-        )
+        erase_address_traces(key)

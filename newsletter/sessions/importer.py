@@ -38,10 +38,17 @@ class _Block(NamedTuple):
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _LINE_BREAK_RE = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-_ODD_SPACE_RE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+# Every other Unicode space (what ``str.isspace`` and ``\s`` call one: tabs, no-break
+# and em spaces, U+1680 …) and the Mongolian vowel separator become a plain space, and
+# zero-width spaces go, before any pattern runs: afterwards a line holds single spaces
+# only, so no pattern can meet a run of spaces to backtrack over.
+_ODD_SPACE_RE = re.compile(r"[^\S\n]|\u180e")
+_ZERO_WIDTH_RE = re.compile(r"[\u200b\u2060\ufeff]")
 _SPACE_RUN_RE = re.compile(r" {2,}")
-_BULLET_RE = re.compile(r"^\s*(?:[•·▪‣◦●]\s*|[-–—*]\s+|\d{1,2}[.)]\s+)(?P<text>\S.*)$")
-_TITLE_RE = re.compile(r"^(?P<series>[^:]{2,120}?)\s*:\s+(?P<title>\S.*)$")
+# Matched at the start of a line (``match``), each part bounded or followed by what it
+# cannot match: linear.
+_BULLET_RE = re.compile(r"^ ?(?:[•·▪‣◦●] ?|[-–—*] |\d{1,2}[.)] )(?P<text>\S.*)$")
+_TITLE_RE = re.compile(r"^(?P<series>[^:]{2,120}):[ ](?P<title>\S.*)$")
 
 
 _CALL_TO_ACTION_RE = re.compile(
@@ -49,6 +56,13 @@ _CALL_TO_ACTION_RE = re.compile(
     r"|subscribe to our (?:newsletter|mailing list))\b",
     re.IGNORECASE,
 )
+
+
+# The date, the number and the organisers are read from the opening of a summary (a
+# real one states them in its first lines), and a "sentence" longer than this lists no
+# participants or attendees: each fact costs a bounded scan, whatever the paste holds.
+_FACTS_WITHIN = 10_000
+_MAX_SENTENCE = 5_000
 
 
 def parse_summary(text: str) -> ParsedSession:
@@ -62,11 +76,14 @@ def parse_summary(text: str) -> ParsedSession:
     body = blocks[_read_heading(blocks, session) :]
     paragraphs = [block.text for block in body if not block.is_point]
     intro = next((p for p in paragraphs if not _is_heading(p)), paragraphs[0] if paragraphs else "")
-    sentences = [s for paragraph in paragraphs for s in prose.sentences(paragraph)]
+    sentences = [
+        s for paragraph in paragraphs for s in prose.sentences(paragraph) if len(s) <= _MAX_SENTENCE
+    ]
 
-    session.held_on = prose.first_date("\n".join(lines))
-    session.number = prose.session_number("\n".join([session.series, session.title, *paragraphs]))
-    session.host, session.supporters, session.partners = prose.organisers(intro)
+    session.held_on = prose.first_date("\n".join(lines)[:_FACTS_WITHIN])
+    heading_and_prose = "\n".join([session.series, session.title, *paragraphs])
+    session.number = prose.session_number(heading_and_prose[:_FACTS_WITHIN])
+    session.host, session.supporters, session.partners = prose.organisers(intro[:_FACTS_WITHIN])
     session.participant_countries = prose.participant_countries(sentences)
     session.notable_attendees = prose.notable_attendees(sentences)
     session.points = [block.text for block in body if block.is_point]
@@ -89,8 +106,9 @@ def _readable_lines(text: str) -> list[str]:
             "The text contains binary control characters, so it is probably not plain text: "
             "copy the summary from a document and paste it again."
         )
-    text = _ODD_SPACE_RE.sub(" ", _LINE_BREAK_RE.sub("\n", text.lstrip("\ufeff")))
-    lines = [line.rstrip() for line in text.split("\n")]
+    text = _LINE_BREAK_RE.sub("\n", text)
+    text = _ZERO_WIDTH_RE.sub("", _ODD_SPACE_RE.sub(" ", text))
+    lines = [_SPACE_RUN_RE.sub(" ", line).rstrip() for line in text.split("\n")]
     if not any(lines):
         raise SummaryNotReadable("The text is empty: paste the session summary.")
     return lines
@@ -104,7 +122,7 @@ def _blocks(lines: list[str]) -> list[_Block]:
     for line in [*lines, ""]:
         bullet = _BULLET_RE.match(line)
         if (not line or bullet) and current:
-            blocks.append(_Block(_SPACE_RUN_RE.sub(" ", " ".join(current)), is_point))
+            blocks.append(_Block(" ".join(current), is_point))
             current = []
         if bullet:
             current, is_point = [bullet["text"].strip()], True

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from newsletter import ordering
@@ -28,6 +29,7 @@ from newsletter.validation import InvalidInput, check_characters, clean_block, c
 
 MAX_POINT = 5000
 MAX_SERIES_DESCRIPTION = 5000
+MAX_NAMES = 500  # supporters, partners, countries or attendees of one session
 
 
 @dataclass(kw_only=True)
@@ -75,6 +77,8 @@ def _clean_fact(name: str, spec: Spec, value: Any) -> Any:
     """A fact as staff entered it, checked as its declaration says."""
     noun = spec.noun or name
     if spec.kind is Kind.NAMES:
+        if len(value) > MAX_NAMES:
+            raise InvalidInput(f"A session lists at most {MAX_NAMES} of each ({noun}).", name)
         cleaned = [clean_text(item, name, spec.limit, label=noun) for item in value]
         return [item for item in cleaned if item]
     if spec.kind is Kind.LINE:
@@ -109,10 +113,19 @@ def save_session(data: SessionData, session: DialogueSession | None = None) -> D
 
 
 def create_session(data: SessionData, points: Sequence[str] = ()) -> DialogueSession:
+    """A new session with its points, inserted together (one multi-row INSERT)."""
+    texts = [_point_text(text) for text in points if text.strip()]
+    _check_point_count(len(texts))
     session = save_session(data)
-    for text in points:
-        if text.strip():
-            add_point(session, text)
+    if texts:
+        db.session.execute(
+            sa.insert(SummaryPoint),
+            [
+                {"session_id": session.id, "text": text, "position": position}
+                for position, text in enumerate(texts, start=1)
+            ],
+        )
+        db.session.expire(session, ["points"])
     return session
 
 
@@ -165,7 +178,18 @@ def _point_text(text: str) -> str:
     return text
 
 
+def _check_point_count(count: int) -> None:
+    limit = int(current_app.config["MAX_POINTS_PER_SESSION"])
+    if count > limit:
+        raise InvalidInput(
+            f"A session holds at most {limit} summary points; this one would have "
+            f"{count:,}. Split the summary, or keep its main points.",
+            "points",
+        )
+
+
 def add_point(session: DialogueSession, text: str) -> SummaryPoint:
+    _check_point_count(len(session.points) + 1)
     position = max((point.position for point in session.points), default=0) + 1
     point = SummaryPoint(session=session, text=_point_text(text), position=position)
     db.session.add(point)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from newsletter.extensions import db
 from newsletter.subscriptions.models import MailingList
-from newsletter.validation import InvalidInput, clean_text
+from newsletter.validation import InvalidInput, clean_block, clean_text
 
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -31,7 +31,11 @@ def create_list(
     if default:
         db.session.execute(sa.update(MailingList).values(is_default=False))
     mailing_list = MailingList(
-        slug=slug, name=name, description=description.strip(), is_public=public, is_default=default
+        slug=slug,
+        name=name,
+        description=clean_block(description, "description", 5000),
+        is_public=public,
+        is_default=default,
     )
     db.session.add(mailing_list)
     db.session.flush()

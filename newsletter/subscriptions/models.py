@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +62,9 @@ class Subscriber(Model):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounce_score: Mapped[float] = mapped_column(default=0.0)
+    # What an anonymous form post asked for a subscriber we knew already (name,
+    # organisation, list ids): applied only when the owner confirms from their mailbox.
+    held_changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True

@@ -18,8 +18,11 @@ from flask import current_app
 
 from newsletter.bounces.models import InboundMessage
 from newsletter.database import by_public_id, compare_and_set, insert_or_ignore
+from newsletter.delivery.models import Delivery
 from newsletter.extensions import db
+from newsletter.mailing import outbox
 from newsletter.mailing.models import OutgoingMail
+from newsletter.mailing.transport import uses_outbox
 from newsletter.subscriptions.emails import (
     send_already_subscribed,
     send_confirmation,
@@ -38,7 +41,7 @@ from newsletter.subscriptions.models import (
 )
 from newsletter.subscriptions.suppression import suppression_hash
 from newsletter.timeutil import utcnow
-from newsletter.validation import InvalidInput, clean_text, normalize_address
+from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
 
 # States in which a subscriber may be asked to confirm again through the public form.
 _RESUBSCRIBABLE = {
@@ -47,6 +50,7 @@ _RESUBSCRIBABLE = {
     SubscriberStatus.BOUNCED,
 }
 _INACTIVE = set(SubscriberStatus) - {SubscriberStatus.ACTIVE}
+_VERSION_RE = re.compile(r"[0-9a-f]{16}")  # what current_consent() makes
 
 
 @dataclass(frozen=True)
@@ -85,24 +89,27 @@ def current_consent() -> tuple[str, str]:
     return hashlib.sha256(text.encode()).hexdigest()[:16], text
 
 
-def _consent_version(shown: str) -> str:
-    """The version a form showed: the current wording (recorded on first use) or an
-    earlier recorded one; anything else means the form was not ours or is stale."""
+def _consent_version(shown: str, *, record: bool = True) -> str:
+    """The version a form showed: the current wording (recorded on first use, unless
+    ``record`` is off) or an earlier recorded one; anything else means the form was not
+    ours or is stale."""
     version, text = current_consent()
+    if not _VERSION_RE.fullmatch(shown or ""):
+        raise InvalidInput("This form is out of date. Please reload the page and send it again.")
     # Versions seen stored (committed): a wording is never deleted, so each process
     # looks each one up once instead of on every post.
     stored: set[str] = current_app.extensions.setdefault("newsletter.consent_versions", set())
     if shown in stored:
         return shown
     if shown == version:
-        if db.session.get(ConsentText, version) is None:
+        if db.session.get(ConsentText, version) is not None:
+            stored.add(version)
+        elif record:
             insert_or_ignore(
                 ConsentText, {"version": version, "text": text, "created_at": utcnow()}
             )
-        else:
-            stored.add(version)
         return version
-    if _VERSION_RE.fullmatch(shown or "") and db.session.get(ConsentText, shown) is not None:
+    if db.session.get(ConsentText, shown) is not None:
         stored.add(shown)
         return shown
     raise InvalidInput("This form is out of date. Please reload the page and send it again.")
@@ -133,8 +140,39 @@ def subscriber_lists(subscriber: Subscriber) -> list[MailingList]:
 # -- subscribe and confirm --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A subscribe request whose input is valid, whoever sent it (``check_subscription``)."""
+
+    address: Address
+    name: str
+    organisation: str
+    list_ids: tuple[int, ...]
+    consent_version: str
+
+
+def check_subscription(request: SubscribeRequest) -> CheckedRequest:
+    """Validate the form: the same reads and the same answer for every address, known
+    or not (raises InvalidInput only for input that is wrong whoever typed it)."""
+    lists = resolve_lists(request.list_slugs, public_only=True) or default_lists()
+    return CheckedRequest(
+        address=normalize_address(request.email),
+        name=clean_text(request.name, "name"),
+        organisation=clean_text(request.organisation, "organisation"),
+        list_ids=tuple(mailing_list.id for mailing_list in lists),
+        consent_version=_consent_version(request.consent_version, record=False),
+    )
+
+
 def request_subscription(
     request: SubscribeRequest, origin: Origin, now: datetime | None = None
+) -> None:
+    """Validate and handle a subscribe request at once (commands and tests)."""
+    apply_subscription(check_subscription(request), origin, now)
+
+
+def apply_subscription(
+    checked: CheckedRequest, origin: Origin, now: datetime | None = None
 ) -> None:
     """Handle the public subscribe form for any address in any state.
 
@@ -143,34 +181,43 @@ def request_subscription(
     subscriber gets a note with a link to their preferences instead (nothing about
     them changes); a complaint address gets nothing. Raises InvalidInput only for
     input that is wrong whoever typed it.
+
+    For someone we know already (pending, or subscribed before), whoever sent the form
+    cannot rewrite what we hold: name, organisation, lists and the address's spelling
+    are held (``held_changes``) and apply only when the owner confirms from their
+    mailbox; the confirmation greets them with the name we had.
     """
     now = now or utcnow()
-    address = normalize_address(request.email)
-    name = clean_text(request.name, "name")
-    organisation = clean_text(request.organisation, "organisation")
-    lists = resolve_lists(request.list_slugs, public_only=True) or default_lists()
-    consent_version = _consent_version(request.consent_version)
+    address, name, organisation = checked.address, checked.name, checked.organisation
+    lists = _lists_by_id(checked.list_ids)
+    consent_version = _consent_version(checked.consent_version)
 
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
     new = subscriber is None
     if subscriber is None:
         # New in this transaction: nobody else can have sent it anything yet (a
         # concurrent request for the address fails on the unique key and runs again).
-        subscriber = Subscriber(email=address.email, email_key=address.key)
+        subscriber = Subscriber(
+            email=address.email, email_key=address.key, name=name, organisation=organisation
+        )
         subscriber.confirmation_sent_at = now
         db.session.add(subscriber)
+        replace_memberships(subscriber, lists)
     elif subscriber.status == SubscriberStatus.ACTIVE:
         if _take_confirmation_slot(subscriber, now):
             send_already_subscribed(subscriber)
         return
     elif subscriber.status not in _RESUBSCRIBABLE:
         return
+    else:
+        subscriber.held_changes = {
+            "email": address.email,
+            "name": name,
+            "organisation": organisation,
+            "lists": [mailing_list.id for mailing_list in lists],
+        }
 
     set_status(subscriber, SubscriberStatus.PENDING, now)
-    subscriber.email = address.email
-    subscriber.name = name or subscriber.name
-    subscriber.organisation = organisation or subscriber.organisation
-    replace_memberships(subscriber, lists)
     origin = origin.clipped()
     record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
     if new or _take_confirmation_slot(subscriber, now):
@@ -184,7 +231,7 @@ def resend_confirmation(public_id: str, now: datetime | None = None) -> None:
     if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
         return
     if _take_confirmation_slot(subscriber, now):
-        send_confirmation(subscriber, subscriber_lists(subscriber))
+        send_confirmation(subscriber, lists_to_confirm(subscriber))
 
 
 def confirm_subscription(
@@ -212,6 +259,7 @@ def confirm_subscription(
         .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
         .limit(1)
     )
+    _apply_held_changes(subscriber)
     lists = subscriber_lists(subscriber)
     _after_activation(subscriber)
     record(
@@ -224,6 +272,31 @@ def confirm_subscription(
     )
     send_welcome(subscriber, lists)
     return subscriber, True
+
+
+def lists_to_confirm(subscriber: Subscriber) -> list[MailingList]:
+    """The lists confirming would subscribe to: those asked for, or those held now."""
+    held = subscriber.held_changes
+    if held is None:
+        return subscriber_lists(subscriber)
+    return _lists_by_id(held.get("lists") or [])
+
+
+def _lists_by_id(ids: Sequence[int]) -> list[MailingList]:
+    query = sa.select(MailingList).where(MailingList.id.in_(list(ids))).order_by(MailingList.name)
+    return list(db.session.scalars(query))
+
+
+def _apply_held_changes(subscriber: Subscriber) -> None:
+    """What the confirmed request asked for (see ``request_subscription``)."""
+    held, subscriber.held_changes = subscriber.held_changes, None
+    if held is None:
+        return
+    subscriber.email = held.get("email") or subscriber.email
+    subscriber.name = held.get("name") or subscriber.name
+    subscriber.organisation = held.get("organisation") or subscriber.organisation
+    lists = _lists_by_id(held.get("lists") or []) or default_lists()
+    replace_memberships(subscriber, lists)
 
 
 # -- preferences, leaving, erasure ------------------------------------------------------
@@ -316,27 +389,49 @@ def resubscribe(subscriber: Subscriber, origin: Origin, now: datetime | None = N
     return True
 
 
+ERASED_ANSWER = "(erased at the person's request)"
+
+
 def erase_subscriber(subscriber: Subscriber, reason: str = "erased") -> None:
     """Delete everything we hold about this person, keeping only a keyed hash of the
-    address on the suppression list so that nobody can re-add it without them."""
-    insert_or_ignore(
-        Suppression,
-        {
-            "address_hash": suppression_hash(subscriber.email_key),
-            "reason": reason,
-            "created_at": utcnow(),
-        },
-    )
-    db.session.execute(sa.delete(OutgoingMail).where(OutgoingMail.recipient == subscriber.email))
-    # Replies this person sent us, kept for staff (their mail events go with the row).
+    address on the suppression list so that nobody can re-add it without them.
+
+    Found by the normalised address (the key), whatever its case elsewhere: their
+    subscriber row (with memberships and consent events), mail queued for them, the
+    servers' answers to our deliveries (which quote the address; the deliveries stay,
+    nameless, so a send's figures stay right) and their messages in the local outbox."""
+    key = subscriber.email_key
+    erase_address_traces(key, reason)
     db.session.execute(
-        sa.delete(InboundMessage).where(InboundMessage.sender_key == subscriber.email_key)
+        sa.update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .values(last_response=ERASED_ANSWER)
+        .execution_options(synchronize_session=False)
     )
     _erase_report_requests(subscriber.email_key)
     # A plain DELETE (the database cascades to memberships and events): erasing twice at
     # once, or a row gone already, is not an error.
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id == subscriber.id))
     db.session.expunge(subscriber)
+
+
+def erase_address_traces(key: str, reason: str = "erased") -> None:
+    """What we hold about an address outside its subscriber row: it goes on the
+    suppression list (as a keyed hash), and mail queued for it, its messages in the local
+    outbox and the replies it sent us are deleted (found by the normalised key, in any
+    case). For a person who was never a subscriber too (a report requester)."""
+    insert_or_ignore(
+        Suppression,
+        {"address_hash": suppression_hash(key), "reason": reason, "created_at": utcnow()},
+    )
+    db.session.execute(
+        sa.delete(OutgoingMail)
+        .where(sa.func.lower(OutgoingMail.recipient) == key)
+        .execution_options(synchronize_session=False)
+    )
+    if uses_outbox():
+        outbox.discard_mentioning(current_app.config["OUTBOX_DIR"], key)
+    db.session.execute(sa.delete(InboundMessage).where(InboundMessage.sender_key == key))
 
 
 def _erase_report_requests(address_key: str) -> None:

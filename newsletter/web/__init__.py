@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from newsletter.extensions import db, login_manager
 from newsletter.validation import InvalidInput
@@ -32,6 +34,31 @@ _CSP = (
     "script-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
     "base-uri 'none'; object-src 'none'"
 )
+_HSTS = "max-age=31536000"  # a year; subdomains are the operator's to opt in
+
+# Pages reached by a personal (signed) link: like staff pages, never kept by a browser
+# or a proxy, so the next user of a shared computer cannot go back to them.
+PERSONAL_ENDPOINTS = frozenset(
+    {
+        "public.confirm",
+        "public.confirm_resend",
+        "public.unsubscribe",
+        "public.unsubscribe_post",
+        "public.resubscribe",
+        "public.preferences",
+        "public.erase",
+    }
+)
+_PRIVATE_BLUEPRINTS = frozenset({"staff", "outbox"})
+
+
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` in every route: ids beyond what the database's integer columns hold
+    are 404 like any unknown id (not an overflow inside the database driver)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +71,8 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     app.request_class = UploadAwareRequest
+    app.url_map.converters["int"] = DatabaseInt
+    app.before_request(_refuse_nul)
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     _init_login(app)
@@ -130,10 +159,22 @@ def _server_error(error: InternalServerError) -> tuple[str, int]:
     return render_template("error.html", code=500, title=error.name, message=_MESSAGES[500]), 500
 
 
+def _refuse_nul() -> None:
+    """A NUL byte in the address or the query string is never ours (PostgreSQL cannot
+    even compare text with one): 400 with a reason, before any view reads it."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if any("\x00" in value for value in values):
+        abort(400, "The address contains a NUL character.")
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", _CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if current_app.config["BASE_URL"].startswith("https:"):
+        headers.setdefault("Strict-Transport-Security", _HSTS)
+    if request.blueprint in _PRIVATE_BLUEPRINTS or request.endpoint in PERSONAL_ENDPOINTS:
+        headers["Cache-Control"] = "no-store"
     return response

@@ -1,45 +1,23 @@
 """Blueprint ``outbox``: the local outbox, registered only when no mail server is set.
 
 It shows every message the application "sent", so a newcomer can click the
-confirmation link. Only clients on this machine may read it.
+confirmation link. It holds every reader's personal links, so only logged-in staff may
+read it (``make run`` prints the demo admin's login): never "anyone on this machine",
+since behind a reverse proxy every client seems to be on this machine.
 """
 
 from __future__ import annotations
 
-import ipaddress
-
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.mailing import outbox
+from newsletter.web.access import require_staff_login
 from newsletter.web.formtools import saving
 from newsletter.web.framing import sandboxed_html
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
-
-
-@bp.before_request
-def _only_this_machine() -> None:
-    """Staff, or anyone on this machine (the newcomer of ``make run``), may read it."""
-    if current_user.is_authenticated:
-        return
-    try:
-        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        local = False
-    if not local:
-        abort(404)
+bp.before_request(require_staff_login)
 
 
 def _path() -> str:

@@ -2,6 +2,7 @@
 
 from flask import request
 
+from newsletter.limitkeys import address_key, hashed
 from newsletter.subscriptions.services import Origin
 
 
@@ -12,5 +13,11 @@ def origin() -> Origin:
 
 
 def submitted_address() -> str:
-    """Rate-limit key for the address a form was sent for (case and spaces ignored)."""
-    return "address:" + request.form.get("email", "").strip().lower()[:254]
+    """Rate-limit key for the address a form was sent for: the normalised address the
+    lookup uses (``a@ｅｘａｍｐｌｅ.org`` is ``a@example.org``), hashed."""
+    return hashed("address", address_key(request.form.get("email", "")))
+
+
+def submitted_account() -> str:
+    """Rate-limit key for one client guessing one account: its IP and the account."""
+    return hashed("login", f"{request.remote_addr}|{address_key(request.form.get('email', ''))}")

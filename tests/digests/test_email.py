@@ -145,6 +145,7 @@ def _send_and_freeze(app, digest_id: int, days_ago: int = 0) -> str:
 
     with app.test_request_context():
         digest = db.session.get(Digest, digest_id)
+        digest.in_archive = archive.publishes_by_default(digest)  # as start_send decides
         archive.freeze(digest, utcnow() - timedelta(days=days_ago))
         digest.status = DigestStatus.SENT
         digest.sent_at = utcnow() - timedelta(days=days_ago)

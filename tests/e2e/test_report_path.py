@@ -15,6 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.app_config(MAIL_SERVER=None)]
 
 
 def _newest_mail(page, url: str, subject: str) -> str:
+    """The text of the newest mail with ``subject``, read in the outbox (which needs a
+    staff login: ``page`` is the logged-in staff member's)."""
     page.goto(f"{url}/outbox/")
     page.get_by_role("link", name=subject).first.click()
     return page.locator("pre.email-text").inner_text()
@@ -52,7 +54,7 @@ def test_request_verify_approve_and_download(
     page.get_by_role("button", name="Send my request").click()
     page.get_by_role("heading", name="Check your inbox").wait_for()
 
-    text = _newest_mail(page, url, "Please verify your address for a report of Dialogue Digest")
+    text = _newest_mail(staff, url, "Please verify your address for a report of Dialogue Digest")
     assert "Browser Reader" not in text
     verify_url = re.search(r"http://127\.0\.0\.1:\d+/reports/verify/\S+", text).group(0)
     page.goto(verify_url)
@@ -60,6 +62,7 @@ def test_request_verify_approve_and_download(
     page.get_by_role("heading", name="Thank you, your address is verified").wait_for()
 
     # Staff see it in the queue and approve it with a note.
+    staff.goto(url + "/staff/")
     staff.get_by_role("link", name="Reports").click()
     row = staff.locator("tr", has_text="Browser Reader")
     assert "Kabul University" in row.inner_text()
@@ -70,7 +73,9 @@ def test_request_verify_approve_and_download(
     staff.get_by_text("No request is waiting for a decision.").wait_for()
 
     # The reader downloads it from the link in the outbox.
-    text = _newest_mail(page, url, "Your copy of the detailed report: Political agreement in Kabul")
+    text = _newest_mail(
+        staff, url, "Your copy of the detailed report: Political agreement in Kabul"
+    )
     assert "Enjoy the course." in text
     download_url = re.search(r"http://127\.0\.0\.1:\d+/reports/download/\S+", text).group(0)
     page.goto(download_url)

@@ -10,6 +10,7 @@ from newsletter.digests import archive
 from newsletter.reports.files import report_of
 from newsletter.sessions import services as sessions
 from newsletter.timeutil import utcnow
+from newsletter.validation import strip_unstorable
 from newsletter.web.public import bp
 
 # The web version is the email itself: its styles are inline; nothing else may run.
@@ -21,8 +22,10 @@ _WEB_VERSION_CSP = (
 
 @bp.get("/archive")
 def archive_index() -> str:
-    number = request.args.get("page", 1, type=int) or 1
-    return render_template("public/archive.html", page=archive.page(max(number, 1)))
+    number = max(request.args.get("page", 1, type=int) or 1, 1)
+    if number > archive.MAX_PAGE:  # an offset no database should be asked for
+        abort(404, "There is no such page of the archive.")
+    return render_template("public/archive.html", page=archive.page(number))
 
 
 @bp.get("/archive/<slug>")
@@ -51,13 +54,14 @@ def archive_feed() -> Response:
     for digest in reversed(digests):  # feedgen prepends: newest ends up first
         entry = feed.add_entry()
         entry.id(f"urn:uuid:{digest.public_id}")
-        entry.title(digest.subject)
+        # Text stored before such characters were refused must not break the feed.
+        entry.title(strip_unstorable(digest.subject))
         entry.link(href=links.external_url("public.archive_digest", slug=digest.slug))
         entry.published(digest.sent_at)
         entry.updated(digest.sent_at)
         if digest.preheader:
-            entry.summary(digest.preheader)
-        entry.content(digest.archived_text or "", type="text")
+            entry.summary(strip_unstorable(digest.preheader))
+        entry.content(strip_unstorable(digest.archived_text or ""), type="text")
     return Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from newsletter.database import commit_with_retry
 from newsletter.digests import archive
 from newsletter.extensions import limiter
 from newsletter.subscriptions import lists as list_service
@@ -12,6 +13,7 @@ from newsletter.subscriptions import services
 from newsletter.subscriptions.emails import preferences_url
 from newsletter.subscriptions.models import SubscriberStatus
 from newsletter.tokens import BadToken, ExpiredToken, Purpose, read_token
+from newsletter.web.afterwards import after_the_answer
 from newsletter.web.formtools import saving
 from newsletter.web.public import bp
 from newsletter.web.public.forms import ConfirmForm, SubscribeForm
@@ -60,11 +62,17 @@ def subscribe() -> str | Response | tuple[str, int]:
             list_slugs=form.lists.data or [],
             consent_version=form.consent_version.data or "",
         )
-        # Two posts for one new address (a double click) race to insert it: the loser
-        # runs again and finds the winner's row.
-        with saving(form, retries=3) as attempt:
-            attempt.run(services.request_subscription, request_, origin())
+        with saving(form) as attempt:
+            checked = services.check_subscription(request_)  # reads only
         if attempt.ok:
+            # The same answer, at the same speed, whether the address is new, pending,
+            # active or refused: what depends on it happens after the answer (where two
+            # posts for one new address race, the loser runs again and finds the row).
+            where = origin()
+            after_the_answer(
+                lambda: commit_with_retry(lambda: services.apply_subscription(checked, where)),
+                "a subscription request",
+            )
             return redirect(url_for("public.subscribe_sent"))
     status = 400 if form.is_submitted() else 200
     return render_template("public/subscribe.html", form=form, consent_text=consent_text), status
@@ -102,7 +110,7 @@ def confirm(token: str) -> str | tuple[str, int]:
             "public/confirm.html",
             form=form,
             already=subscriber.status == SubscriberStatus.ACTIVE,
-            lists=[lst.name for lst in services.subscriber_lists(subscriber)],
+            lists=[lst.name for lst in services.lists_to_confirm(subscriber)],
         )
     if not form.validate_on_submit():
         abort(400)

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
+
+from newsletter.web.access import require_staff_login
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,10 +32,9 @@ def admin_only(view: F) -> F:
 def _require_staff() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    if not current_user.is_authenticated:
-        if request.method == "GET" and request.accept_mimetypes.best != "application/json":
-            return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-        abort(401, "Please log in.")
+    refusal = require_staff_login()
+    if refusal is not None:
+        return refusal
     if request.endpoint in ADMIN_ONLY and not current_user.is_admin:
         abort(403, "Only an admin can do that.")
     return None

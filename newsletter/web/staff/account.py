@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from newsletter.auth import services as auth
+from newsletter.auth import throttle
 from newsletter.extensions import limiter
+from newsletter.limitkeys import hashed
 from newsletter.web.formtools import saving
+from newsletter.web.requests import submitted_account
 from newsletter.web.safety import safe_next
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, LoginForm, PasswordForm
@@ -16,16 +21,28 @@ from newsletter.web.staff.forms import ButtonForm, LoginForm, PasswordForm
 FAILED = "Email or password is incorrect."
 
 
-def _account_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()[:254]
+def _failed(_response: Response) -> bool:
+    """Limits count wrong passwords only: a correct one never uses up a budget."""
+    return bool(g.get("password_failed"))
+
+
+def _password_check_key() -> str:
+    return hashed("password-check", str(current_user.get_id()).partition(":")[0])
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=submitted_account,
+    deduct_when=_failed,
 )
 def login() -> str | Response | tuple[str, int]:
+    """Limits refuse one client's guessing (per IP, and per IP and account); failures
+    from elsewhere only slow an account down, so its owner always gets in."""
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -33,12 +50,18 @@ def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target)
     if form.validate_on_submit():
+        email = form.email.data or ""
+        time.sleep(throttle.delay(email))
         with saving(form) as attempt:
-            user = auth.authenticate(form.email.data or "", form.password.data or "")
+            user = auth.authenticate(email, form.password.data or "")
+            if user is None:
+                throttle.record_failure(email)
         if attempt.ok:
             if user is not None:
+                session.clear()  # a new session: nothing from before the login carries over
                 login_user(user)
                 return redirect(target)
+            g.password_failed = True
             form.form_errors.append(FAILED)
     status = 400 if form.is_submitted() else 200
     return render_template("staff/login.html", form=form), status
@@ -46,16 +69,31 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    with saving():
+        auth.end_sessions(current_user)
     logout_user()
+    session.clear()
     flash("You are logged out.", "success")
     return redirect(url_for("staff.login"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_password_check_key,
+    deduct_when=_failed,
+)
 def account() -> str | Response | tuple[str, int]:
+    """Changing one's password asks for the current one: a borrowed session cannot guess
+    it faster than a login could (same limit, and failures count for the account)."""
     form = PasswordForm()
     if form.validate_on_submit():
-        if auth.authenticate(current_user.email, form.current.data or "") is None:
+        time.sleep(throttle.delay(current_user.email))
+        if not auth.check_current_password(current_user, form.current.data or ""):
+            g.password_failed = True
+            with saving():
+                throttle.record_failure(current_user.email)
             form.current.errors.append("That is not your current password.")
         else:
             with saving(form) as attempt:

@@ -25,6 +25,7 @@ from newsletter.reports.decisions import MAX_NOTE
 from newsletter.reports.files import RULE_LABELS
 from newsletter.reports.models import ApprovalRule
 from newsletter.sessions.fields import Kind, Spec, specs
+from newsletter.sessions.importer import MAX_CHARS
 from newsletter.sessions.services import SessionData
 from newsletter.web.public.forms import ListChoiceField
 
@@ -133,9 +134,13 @@ def _declare_session_fields() -> None:
 _declare_session_fields()
 
 
+_POINTS_TOO_LONG = f"The points have at most {MAX_CHARS:,} characters."
+
+
 class ImportedSessionForm(SessionForm):
     points = TextAreaField(
         "Summary points",
+        validators=[Length(max=MAX_CHARS, message=_POINTS_TOO_LONG)],
         description="One point per paragraph: separate points with a blank line.",
         render_kw={"rows": 16},
     )

@@ -11,11 +11,20 @@ from werkzeug.wrappers import Response
 
 from newsletter.delivery import execution, figures, sends
 from newsletter.delivery.models import DeliveryStatus
+from newsletter.digests import archive
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
+from newsletter.timeutil import parse_moment, zone_names
 from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm
+
+
+def _archive_choice() -> bool | None:
+    """The send page's "publish in the archive" box: a hidden 0 and the box's 1, so a
+    post without the field at all (a script) leaves the default."""
+    values = request.form.getlist("in_archive")
+    return "1" in values if values else None
 
 
 def _to_progress(digest_id: int) -> Response:
@@ -31,6 +40,11 @@ def digests_send_confirm(digest_id: int) -> str:
         audience=sends.audience_size(digest),
         form=ButtonForm(),
         now=datetime.now(UTC),
+        in_archive=digest.in_archive
+        if digest.status.value == "scheduled"
+        else archive.publishes_by_default(digest),
+        zones=zone_names(),
+        private_lists=[lst.name for lst in digest.lists if not lst.is_public],
     )
 
 
@@ -38,7 +52,7 @@ def digests_send_confirm(digest_id: int) -> str:
 def digests_send(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
     with saving() as attempt:
-        size = sends.start_send(digest)
+        size = sends.start_send(digest, in_archive=_archive_choice())
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
@@ -49,16 +63,12 @@ def digests_send(digest_id: int) -> Response:
 @bp.post("/digests/<int:digest_id>/schedule")
 def digests_schedule(digest_id: int) -> Response:
     digest = db.get_or_404(Digest, digest_id)
-    try:
-        when = datetime.fromisoformat(request.form.get("when", "")).replace(tzinfo=UTC)
-    except ValueError:
-        flash("Give a date and a time (UTC).", "error")
-        return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     with saving() as attempt:
-        sends.schedule(digest, when)
+        when = parse_moment(request.form.get("when", ""), request.form.get("zone", "UTC"))
+        sends.schedule(digest, when.utc, in_archive=_archive_choice())
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    flash(f"Scheduled for {when:%Y-%m-%d %H:%M} UTC.", "success")
+    flash(f"Scheduled for {when.described}.", "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest_id))
 
 
