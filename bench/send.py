@@ -1,18 +1,21 @@
 """Sending a real digest to N subscribers, against a local SMTP sink in another process.
 
-Prints, for each N: messages per second, our CPU time per recipient (render, build,
-bookkeeping: everything but the sink), the senders' peak memory, and, in the same run
-against the same sink, the rate of a plain smtplib loop pushing pre-built messages of
-the same size (the ceiling), with the ratio.
+Prints, for each size, N and number of processes: messages per second, our CPU time
+per recipient (render, build, bookkeeping: everything but the sink), the senders' peak
+memory, and, in the same run against the same sink, the rates of Postfix's
+``smtp-source`` (C, pre-built messages of the same size over as many connections: the
+machine's limit) and of a plain smtplib loop, with our ratio to each.
 
-The sink is Postfix's ``smtp-sink`` (Debian package ``postfix``), far faster than any
-Python server. Sending uses ``--processes`` worker processes (each one SMTP
-connection); SQLite allows one, PostgreSQL shares the send between them with
-``FOR UPDATE SKIP LOCKED``.
+The sink is Postfix's ``smtp-sink`` (Debian package ``postfix``, which brings
+``smtp-source`` too), far faster than any Python server. Sending uses ``--processes``
+worker processes of ``--threads`` SMTP connections each, as ``flask digest send
+--processes P --workers T`` runs; SQLite allows one, PostgreSQL shares the send
+between them with ``FOR UPDATE SKIP LOCKED``.
 
     .venv/bin/python bench/send.py                                   # SQLite, 10,000
-    .venv/bin/python bench/send.py --subscribers 10000 100000
-    .venv/bin/python bench/send.py --database postgresql+psycopg://postgres@127.0.0.1/test
+    .venv/bin/python bench/send.py --subscribers 10000 100000 --size-kb 16 40
+    .venv/bin/python bench/send.py --database postgresql+psycopg://postgres@127.0.0.1/test \
+        --processes 1 2 4 --threads 2
 """
 
 from __future__ import annotations
@@ -233,6 +236,20 @@ def run_processes(target, arguments: list[tuple]) -> tuple[float, float, int]:
     return seconds, sum(cpu for cpu, _ in measured), max(peak for _, peak in measured)
 
 
+def smtp_source(port: int, sessions: int, count: int, size: int) -> float:
+    """Seconds Postfix's smtp-source takes to push ``count`` messages of ``size`` bytes
+    over ``sessions`` connections (each kept open) into the sink."""
+    binary = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+    command = [
+        binary, "-d", "-s", str(sessions), "-m", str(count), "-l", str(size),
+        "-f", "digest@news.example.org", "-t", "reader@example.org", "-M", "bench.local",
+        f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
 def plain_message(size: int) -> bytes:
     """A pre-built message of ``size`` bytes: the same load on the wire, no building."""
     head = (
@@ -245,6 +262,34 @@ def plain_message(size: int) -> bytes:
     return (head + body)[:size]
 
 
+def measure(
+    database: str | None, port: int, count: int, size_kb: int, processes: int, threads: int
+) -> dict[str, float]:
+    """One run: a fresh database and digest, our send, then smtp-source and the plain
+    loop with as many connections into the same sink."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = config(database or f"sqlite:///{tmp}/bench.sqlite3", port, tmp)
+        settings["SEND_CONCURRENCY"] = processes * threads
+        digest_id, size = prepare(settings, count, size_kb)
+        start_send(settings, digest_id)
+        seconds, cpu, peak_kib = run_processes(
+            sender_process, [(settings, digest_id, threads)] * processes
+        )
+    connections = processes * threads
+    source_seconds = smtp_source(port, connections, count, size)
+    share = [count // connections + (n < count % connections) for n in range(connections)]
+    message = plain_message(size)
+    plain_seconds, _, _ = run_processes(plain_process, [(port, message, n) for n in share])
+    return {
+        "rate": count / seconds,
+        "cpu_us": cpu / count * 1e6,
+        "peak_mib": peak_kib / 1024,
+        "source": count / source_seconds,
+        "plain": count / plain_seconds,
+        "size_kb": size / 1024,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, nargs="+", default=[10_000])
@@ -252,14 +297,16 @@ def main() -> None:
     parser.add_argument(
         "--size-kb",
         type=int,
-        default=40,
+        nargs="+",
+        default=[40],
         help="grow the digest until one copy weighs this much (default 40)",
     )
     parser.add_argument(
         "--processes",
         type=int,
+        nargs="+",
         default=None,
-        help="sending processes (default: 1 on SQLite, 4 on PostgreSQL)",
+        help="sending processes, one run each (default: the cores on PostgreSQL; SQLite: 1)",
     )
     parser.add_argument(
         "--threads",
@@ -269,59 +316,46 @@ def main() -> None:
     )
     args = parser.parse_args()
     postgres = bool(args.database and args.database.startswith("postgresql"))
-    processes = args.processes or (4 if postgres else 1)
-    threads = args.threads
+    cores = len(os.sched_getaffinity(0))
+    axis = args.processes or [cores if postgres else 1]
+    threads = args.threads if postgres else 1  # SQLite: one worker at a time
     if not postgres:
-        processes = threads = 1  # SQLite: one worker at a time
+        axis = [1]
 
+    load_before = os.getloadavg()
     port = free_port()
     sink = start_sink(port)
     results = []
     try:
-        for count in args.subscribers:
-            with tempfile.TemporaryDirectory() as tmp:
-                database = args.database or f"sqlite:///{tmp}/bench.sqlite3"
-                settings = config(database, port, tmp)
-                settings["SEND_CONCURRENCY"] = processes * threads
-                digest_id, size = prepare(settings, count, args.size_kb)
-                start_send(settings, digest_id)
-                seconds, cpu, peak_kib = run_processes(
-                    sender_process, [(settings, digest_id, threads)] * processes
-                )
-                ours = count / seconds
-
-                message = plain_message(size)
-                connections = processes * threads  # the plain loop: as many connections
-                share = [
-                    count // connections + (1 if n < count % connections else 0)
-                    for n in range(connections)
-                ]
-                plain_seconds, _, _ = run_processes(
-                    plain_process, [(port, message, n) for n in share]
-                )
-                plain = count / plain_seconds
-                cpu_us = cpu / count * 1e6
-                results.append((count, ours, cpu_us, peak_kib / 1024, plain, size))
+        for size_kb in args.size_kb:
+            for count in args.subscribers:
+                for processes in axis:
+                    figures = measure(args.database, port, count, size_kb, processes, threads)
+                    results.append((size_kb, count, processes, figures))
     finally:
         sink.terminate()
         sink.wait(10)
 
     kind = "PostgreSQL" if postgres else "SQLite"
+    load = os.getloadavg()
     print(
-        f"Digest send benchmark: {kind}, {processes} sending process(es) x {threads} "
-        f"connection(s); the plain loop as many connections; smtp-sink; {os.cpu_count()} cores"
+        f"Digest send benchmark: {kind}, {threads} connection(s) per sending process; "
+        f"smtp-source and the plain loop with as many connections; smtp-sink; {cores} cores; "
+        f"load {load_before[0]:.1f} before, {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} after"
     )
     print(
-        f"{'recipients':>10} {'msg/s':>8} {'CPU µs/msg':>11} {'peak MiB':>9} "
-        f"{'plain msg/s':>12} {'ratio':>6} {'msg KB':>7}"
+        f"{'msg KB':>6} {'recipients':>10} {'procs':>5} {'msg/s':>7} {'CPU µs/msg':>10} "
+        f"{'peak MiB':>8} {'smtp-source/s':>13} {'ratio':>5} {'plain/s':>7} {'ratio':>5}"
     )
-    for count, ours, cpu_us, peak, plain, size in results:
+    for _, count, processes, f in results:
         print(
-            f"{count:>10} {ours:>8.0f} {cpu_us:>11.0f} {peak:>9.1f} {plain:>12.0f} "
-            f"{ours / plain:>6.2f} {size / 1024:>7.1f}"
+            f"{f['size_kb']:>6.1f} {count:>10} {processes:>5} {f['rate']:>7.0f} "
+            f"{f['cpu_us']:>10.0f} {f['peak_mib']:>8.1f} {f['source']:>13.0f} "
+            f"{f['rate'] / f['source']:>5.2f} {f['plain']:>7.0f} {f['rate'] / f['plain']:>5.2f}"
         )
     print("CPU µs/msg: user+system time of the sending processes during the send, per recipient;")
-    print("peak MiB: the largest sending process's peak resident memory.")
+    print("peak MiB: the largest sending process's peak resident memory;")
+    print("ratio: our rate over smtp-source's (C) and over the plain smtplib loop's.")
     print("reproduce: " + shlex.join([sys.executable, *sys.argv]))
 
 

@@ -167,7 +167,11 @@ def main() -> None:
             subscribe = measure(port, "/subscribe", args.clients, args.seconds)
         finally:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(60)  # workers finish sending the mail they queued
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
     database = "PostgreSQL" if args.database and "postgresql" in args.database else "SQLite"
     print(
@@ -181,6 +185,8 @@ def main() -> None:
             f"{figures['p99_ms']:>10.2f}{figures['errors']:>8.0f}"
         )
     print(f"subscribe / trivial rate: {subscribe['rate'] / baseline['rate']:.2f}")
+    load = os.getloadavg()
+    print(f"load average after the run: {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
     print("reproduce: " + shlex.join([sys.executable, *sys.argv]))
 
 

@@ -45,15 +45,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
 
 def insert_or_ignore(model: Any, values: dict[str, Any]) -> None:
     """INSERT a row unless one with the same key exists (safe against a concurrent insert)."""
+    db.session.execute(insert_ignoring(model).values(values))
+
+
+def insert_ignoring(model: Any) -> Any:
+    """An INSERT that skips rows whose key exists already (``ON CONFLICT DO NOTHING``)."""
     dialect = db.session.get_bind().dialect.name
-    statement: Any
     if dialect == "postgresql":
-        statement = postgresql.insert(model).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(model).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only PostgreSQL and SQLite are supported
-        raise RuntimeError(f"unsupported database {dialect}")
-    db.session.execute(statement)
+        return postgresql.insert(model).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing()
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
 def by_public_id(model: type[T], public_id: str) -> T | None:

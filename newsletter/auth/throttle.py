@@ -19,6 +19,7 @@ from newsletter import mailing
 from newsletter.auth.models import StaffUser
 from newsletter.extensions import db, limiter
 from newsletter.limitkeys import address_key, hashed
+from newsletter.settings import services as site_settings
 
 _FIRST_DELAY = 0.25  # seconds at the threshold; doubled with each failure past it
 
@@ -54,7 +55,7 @@ def record_failure(email: str) -> None:
     if limiter.storage.incr(hashed("login-alert", key), _window()) != 1:
         return  # told already in this window
     minutes = int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    site = current_app.config["SITE_NAME"]
+    site = site_settings.current().site_name
     mailing.send_email(
         "login_failures",
         subject=f"Failed attempts to log in to your {site} staff account",

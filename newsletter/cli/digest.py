@@ -8,11 +8,12 @@ import time
 from datetime import timedelta
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from newsletter.cli.common import committing, echo_rows
 from newsletter.delivery import execution, figures, sends
+from newsletter.delivery.processes import default_processes
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
@@ -80,7 +81,7 @@ def progress_line(current: figures.Progress, width: int = 24) -> str:
     )
 
 
-def _run(digest_id: int, workers: int | None) -> None:
+def _run(digest_id: int, workers: int | None, processes: int | None = None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     interactive = sys.stdout.isatty()
@@ -94,8 +95,11 @@ def _run(digest_id: int, workers: int | None) -> None:
             last_line[0] = time.monotonic()
             click.echo(progress_line(current))
 
+    processes, workers = _plan(app, processes, workers)
     try:
-        final = execution.send_foreground(app, digest_id, show, stop, concurrency=workers)
+        final = execution.send_foreground(
+            app, digest_id, show, stop, concurrency=workers, processes=processes
+        )
     except KeyboardInterrupt:
         click.echo(
             "\nInterrupted. Deliveries not sent yet stay queued: run the same command to resume."
@@ -104,6 +108,29 @@ def _run(digest_id: int, workers: int | None) -> None:
     if interactive:
         click.echo()
     click.echo(progress_line(final))
+    _outcome(digest_id, final)
+
+
+def _plan(app: Flask, processes: int | None, workers: int | None) -> tuple[int, int]:
+    """(sending processes, connections each). By default the send's
+    ``SEND_CONCURRENCY`` connections are spread over one process per core (never more
+    processes than connections), so the bound on repeats after a crash stays one message
+    per configured connection; ``--workers`` alone keeps a single process, as before."""
+    concurrency = int(app.config["SEND_CONCURRENCY"])  # 1 on SQLite
+    if processes is None:
+        processes = 1 if workers is not None else min(default_processes(app), concurrency)
+    elif processes > 1 and default_processes(app) == 1:
+        click.echo("SQLite sends from one process at a time; sending from one.")
+        processes = 1
+    if concurrency == 1:
+        workers = 1
+    elif workers is None:
+        workers = max(1, concurrency // processes)
+    return processes, workers
+
+
+def _outcome(digest_id: int, final: figures.Progress) -> None:
+    """Say how the send stands now that this command stopped working on it."""
     db.session.expire_all()
     digest = db.session.get(Digest, digest_id)
     status = digest.status if digest else None
@@ -121,14 +148,25 @@ def _run(digest_id: int, workers: int | None) -> None:
         click.echo(f"{final.in_flight} deliveries are being sent by other workers.")
 
 
+_processes_option = click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Sending processes on this machine (default: one per core on PostgreSQL, but no "
+    "more than NEWSLETTER_SEND_CONCURRENCY; 1 on SQLite).",
+)
+
+
 @group.command("send")
 @click.argument("digest_id")
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Parallel SMTP connections (default: NEWSLETTER_SEND_CONCURRENCY; 1 on SQLite).",
+    help="SMTP connections of each sending process (default: NEWSLETTER_SEND_CONCURRENCY "
+    "shared among the processes; 1 on SQLite).",
 )
+@_processes_option
 @click.option(
     "--reclaim",
     is_flag=True,
@@ -141,7 +179,13 @@ def _run(digest_id: int, workers: int | None) -> None:
     default=None,
     help="Publish it in the public archive (default: when every target list is public).",
 )
-def send(digest_id: str, workers: int | None, reclaim: bool, in_archive: bool | None) -> None:
+def send(
+    digest_id: str,
+    workers: int | None,
+    processes: int | None,
+    reclaim: bool,
+    in_archive: bool | None,
+) -> None:
     """Send digest DIGEST_ID to every active subscriber of its lists, in the foreground,
     with a progress bar. Interrupt it (or let it crash) and run it again to resume."""
     digest = _digest(digest_id)
@@ -165,19 +209,20 @@ def send(digest_id: str, workers: int | None, reclaim: bool, in_archive: bool | 
         with committing():
             released = sends.release_stale_claims(digest.id, timedelta(0))
         click.echo(f"Took back {released} claimed deliveries.")
-    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1)
+    _run(digest.id, workers, processes)
 
 
 @group.command("resume")
 @click.argument("digest_id")
 @click.option("--workers", type=click.IntRange(1, 64), default=None)
-def resume(digest_id: str, workers: int | None) -> None:
+@_processes_option
+def resume(digest_id: str, workers: int | None, processes: int | None) -> None:
     """Resume a paused send, in the foreground."""
     digest = _digest(digest_id)
     with committing():
         sends.resume(digest)
     click.echo(f"Resuming “{digest.subject}”.")
-    _run(digest.id, workers if current_app.config["SEND_CONCURRENCY"] > 1 else 1)
+    _run(digest.id, workers, processes)
 
 
 @group.command("pause")

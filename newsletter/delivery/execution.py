@@ -23,6 +23,7 @@ from flask import Flask
 from newsletter.bounces import polling
 from newsletter.delivery import figures, sends, worker
 from newsletter.delivery.models import Delivery, DeliveryStatus
+from newsletter.delivery.processes import work_in_processes
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.mailing.queue import deliver_outgoing
@@ -237,13 +238,21 @@ def send_foreground(
     on_progress: Callable[[figures.Progress], None],
     stop: threading.Event,
     concurrency: int | None = None,
+    processes: int = 1,
 ) -> figures.Progress:
-    """Work on a send in this process, reporting progress every half second, until no
-    work is due now or ``stop`` is set. Deliveries claimed by other workers are waited
-    for: finished by them, or taken over once their claims go stale (a dead worker)."""
+    """Work on a send from this process (or from ``processes`` processes of this
+    machine, ``concurrency`` connections each), reporting progress every half second,
+    until no work is due now or ``stop`` is set. Deliveries claimed by other workers are
+    waited for: finished by them, or taken over once their claims go stale (a dead
+    worker)."""
     claim_seconds = float(app.config["SEND_CLAIM_SECONDS"])
     while True:
-        _work_with_progress(app, digest_id, on_progress, stop, concurrency)
+        if processes > 1:
+            threads = concurrency or int(app.config["SEND_CONCURRENCY"])
+            tick = lambda: on_progress(_progress(app, digest_id))  # noqa: E731 - one line
+            work_in_processes(app, digest_id, processes, threads, stop, tick)
+        else:
+            _work_with_progress(app, digest_id, on_progress, stop, concurrency)
         current = _progress(app, digest_id)
         if stop.is_set() or not current.in_flight or not _is_sending(app, digest_id):
             on_progress(current)

@@ -6,7 +6,7 @@ once the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -52,6 +52,28 @@ def send_email(
     envelope_from = verp.envelope_sender(subscriber_id, headers.sender()[1])
     data = dkim.sign(message.fill(copy_headers, slots))
     return queue.enqueue(to_address, data, envelope_from)
+
+
+def send_emails(
+    template: str,
+    *,
+    subject: str,
+    copies: Iterable[tuple[str, Mapping[str, str], int | None]],
+    slot_names: tuple[str, ...],
+    context: Mapping[str, Hashable] | None = None,
+) -> list[int]:
+    """``send_email`` for many people at once: each of ``copies`` is (address, slots,
+    subscriber id); the email is rendered once and the copies queued in bulk."""
+    message = compiled_email(template, subject, context or {}, tuple(sorted(slot_names)))
+    sender = headers.sender()[1]
+    return queue.enqueue_many(
+        (
+            address,
+            dkim.sign(message.fill(headers.recipient_headers(address), slots)),
+            verp.envelope_sender(subscriber_id, sender),
+        )
+        for address, slots, subscriber_id in copies
+    )
 
 
 def build_template(

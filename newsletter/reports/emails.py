@@ -15,6 +15,7 @@ from newsletter.auth.models import Role, StaffUser
 from newsletter.extensions import db
 from newsletter.reports.models import ReportGrant, ReportRequest
 from newsletter.sessions.models import DialogueSession
+from newsletter.settings import services as site_settings
 from newsletter.subscriptions.emails import greeting
 from newsletter.tokens import Purpose, make_token
 from newsletter.validation import normalize_address
@@ -37,7 +38,7 @@ def send_verification(request: ReportRequest, session: DialogueSession) -> None:
     token = make_token(Purpose.REPORT_VERIFY, request.public_id.hex)
     mailing.send_email(
         "report_verify",
-        subject=f"Please verify your address for a report of {current_app.config['SITE_NAME']}",
+        subject=f"Please verify your address for a report of {site_settings.current().site_name}",
         to_address=request.email,
         context={
             **_session_context(session),

@@ -3,7 +3,8 @@ rendered once and filled for every person (see ``mailing.send_email``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 
 from flask import current_app
 
@@ -35,22 +36,41 @@ def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> N
     on the form (name, organisation) goes into it: whoever fills in the form cannot make
     us mail their words to someone else. It greets neutrally and is addressed to the
     bare address."""
-    token = make_token(Purpose.CONFIRM, subscriber.public_id.hex)
+    send_confirmations([(subscriber.id, subscriber.public_id, subscriber.email)], lists)
+
+
+def send_confirmations(
+    people: Iterable[tuple[int, uuid.UUID, str]], lists: Sequence[MailingList]
+) -> int:
+    """``send_confirmation`` for each of ``people`` (id, public id, address): the email
+    is rendered once and the copies queued together. Returns how many."""
     names = _list_names(lists)
-    mailing.send_email(
-        "confirm",
-        subject=f"Please confirm your subscription to {site_settings.current().site_name}",
-        to_address=subscriber.email,
-        context={
-            "expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
-            "greeting": greeting(""),
-        },
-        slots={
-            "lists_phrase": f" ({names})" if names else "",
-            "confirm_url": links.external_url("public.confirm", token=token),
-        },
-        subscriber_id=subscriber.id,
-    )
+    lists_phrase = f" ({names})" if names else ""
+    copies = [
+        (
+            email,
+            {
+                "lists_phrase": lists_phrase,
+                "confirm_url": links.external_url(
+                    "public.confirm", token=make_token(Purpose.CONFIRM, public_id.hex)
+                ),
+            },
+            subscriber_id,
+        )
+        for subscriber_id, public_id, email in people
+    ]
+    if copies:
+        mailing.send_emails(
+            "confirm",
+            subject=f"Please confirm your subscription to {site_settings.current().site_name}",
+            context={
+                "expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
+                "greeting": greeting(""),
+            },
+            copies=copies,
+            slot_names=("lists_phrase", "confirm_url"),
+        )
+    return len(copies)
 
 
 def send_already_subscribed(subscriber: Subscriber) -> None:

@@ -21,12 +21,20 @@ from newsletter.subscriptions.models import (
 from newsletter.timeutil import utcnow
 from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
 
-# Statuses a person chose (or their mailbox forced); staff never override them in bulk.
-_REFUSED = {
+# Statuses a person chose (or their mailbox forced); staff never override them, one by
+# one or in bulk (``bulk`` applies the same rules to a batch).
+REFUSED = {
     SubscriberStatus.UNSUBSCRIBED: "unsubscribed",
     SubscriberStatus.COMPLAINED: "reported our mail as spam",
     SubscriberStatus.BOUNCED: "bounced",
 }
+ERASED = "this address was erased at the person's request; only they can subscribe again"
+CONFIRMATION_ASKED = "{} by staff; confirmation asked"
+
+
+def refusal(status: SubscriberStatus, since: datetime) -> str:
+    """Why a person is not re-added (``status`` is one of ``REFUSED``)."""
+    return f"this person {REFUSED[status]} on {since.date().isoformat()}; not re-added"
 
 
 @dataclass(frozen=True)
@@ -81,9 +89,7 @@ def apply_row(
     origin = services.Origin()
     if existing is None:
         if services.is_suppressed(address.key):
-            raise InvalidInput(
-                "this address was erased at the person's request; only they can subscribe again"
-            )
+            raise InvalidInput(ERASED)
         subscriber = Subscriber(
             email=address.email, email_key=address.key, name=name, organisation=organisation
         )
@@ -92,9 +98,8 @@ def apply_row(
         _start(subscriber, lists, consent_note, action, origin, now)
         return Outcome(subscriber, created=True, changed=True)
 
-    if existing.status in _REFUSED:
-        when = existing.status_changed_at.date().isoformat()
-        raise InvalidInput(f"this person {_REFUSED[existing.status]} on {when}; not re-added")
+    if existing.status in REFUSED:
+        raise InvalidInput(refusal(existing.status, existing.status_changed_at))
     changed = False
     if name and not existing.name:
         existing.name, changed = name, True
@@ -132,7 +137,7 @@ def _start(
             origin,
             None,
             lists,
-            note=f"{action.value} by staff; confirmation asked",
+            note=CONFIRMATION_ASKED.format(action.value),
         )
         subscriber.confirmation_sent_at = now
         send_confirmation(subscriber, lists)

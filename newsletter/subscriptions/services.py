@@ -96,11 +96,19 @@ def _consent_version(shown: str, *, record: bool = True) -> str:
     version, text = current_consent()
     if not _VERSION_RE.fullmatch(shown or ""):
         raise InvalidInput("This form is out of date. Please reload the page and send it again.")
+    # Versions seen stored (committed): a wording is never deleted, so each process
+    # looks each one up once instead of on every post.
+    stored: set[str] = current_app.extensions.setdefault("newsletter.consent_versions", set())
+    if shown in stored:
+        return shown
     if shown == version:
-        if record:
+        if db.session.get(ConsentText, version) is not None:
+            stored.add(version)
+        elif record:
             site_settings.record_consent_text(text)
         return version
-    if _VERSION_RE.fullmatch(shown or "") and db.session.get(ConsentText, shown) is not None:
+    if db.session.get(ConsentText, shown) is not None:
+        stored.add(shown)
         return shown
     raise InvalidInput("This form is out of date. Please reload the page and send it again.")
 
@@ -183,10 +191,14 @@ def apply_subscription(
     consent_version = _consent_version(checked.consent_version)
 
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
+    new = subscriber is None
     if subscriber is None:
+        # New in this transaction: nobody else can have sent it anything yet (a
+        # concurrent request for the address fails on the unique key and runs again).
         subscriber = Subscriber(
             email=address.email, email_key=address.key, name=name, organisation=organisation
         )
+        subscriber.confirmation_sent_at = now
         db.session.add(subscriber)
         replace_memberships(subscriber, lists)
     elif subscriber.status == SubscriberStatus.ACTIVE:
@@ -206,7 +218,7 @@ def apply_subscription(
     set_status(subscriber, SubscriberStatus.PENDING, now)
     origin = origin.clipped()
     record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
-    if _take_confirmation_slot(subscriber, now):
+    if new or _take_confirmation_slot(subscriber, now):
         send_confirmation(subscriber, lists)
 
 

@@ -180,6 +180,95 @@ def test_several_senders_share_one_send_without_duplicates(
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
+PROCESSES, WORKERS = 2, 2  # digest send --processes 2 --workers 2: four connections
+
+
+_SPREAD = ("--processes", str(PROCESSES), "--workers", str(WORKERS))
+
+
+def _senders(pid: int) -> list[int]:
+    """The sending processes ``pid`` has spawned (multiprocessing's spawn_main)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(proc.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
+def test_killed_multi_process_send_takes_its_children_along_and_resumes(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(300)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
+    children = wait_until(
+        lambda: len(found := _senders(sender.pid)) == PROCESSES and found,
+        timeout=60,
+        message="the sending processes never started",
+    )
+    in_flight = _kill_after(app, digest_id, sender, outbox, 120)
+    assert in_flight is not None, sender.communicate()[0].decode()
+    assert 1 <= in_flight <= PROCESSES * WORKERS  # one message per connection at most
+    # The sending processes died with their parent: no orphan goes on sending.
+    wait_until(lambda: all(_gone(pid) for pid in children), message="a child outlived its parent")
+
+    resumed = _flask(app, "digest", "send", str(digest_id), "--reclaim", *_SPREAD)
+    output = resumed.communicate(timeout=180)[0].decode()
+    assert resumed.returncode == 0, output
+    assert "Done: 300 sent" in output
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)
+    assert sum(count - 1 for count in counts.values()) == in_flight
+    assert _finished(app, digest_id) == (DigestStatus.SENT, set())
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="several sending processes need PostgreSQL")
+def test_interrupted_multi_process_send_stops_cleanly_and_resumes_without_repeats(
+    app, add_subscribers, digest_id, start, outbox
+):
+    readers = add_subscribers(300)
+    outbox.slow_down(0.004)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
+    wait_until(lambda: len(outbox.received) >= 100 or sender.poll() is not None, timeout=90)
+    assert sender.poll() is None, sender.communicate()[0].decode()
+    sender.send_signal(signal.SIGINT)  # Ctrl-C
+    output = sender.communicate(timeout=60)[0].decode()
+    assert sender.returncode == 130, output
+    assert "Interrupted. Deliveries not sent yet stay queued" in output
+    # The command waited for its processes: what they sent is all there is.
+    assert _recorded(app, digest_id) == len(outbox.received) < len(readers)
+    with app.app_context():
+        in_flight = db.session.scalar(
+            sa.select(sa.func.count(Delivery.id)).where(
+                Delivery.digest_id == digest_id, Delivery.status == DeliveryStatus.SENDING
+            )
+        )
+        db.session.remove()
+    assert in_flight == 0  # every process gave its claims back
+
+    resumed = _flask(app, "digest", "send", str(digest_id), *_SPREAD)
+    output = resumed.communicate(timeout=180)[0].decode()
+    assert resumed.returncode == 0, output
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(readers)
+    assert set(counts.values()) == {1}  # a clean stop repeats nobody
+
+
 # A database of its own on the local Redis (NEWSLETTER_TEST_REDIS_URL picks another one,
 # so that two checkouts can run the suite at once).
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
