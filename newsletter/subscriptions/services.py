@@ -36,6 +36,7 @@ from newsletter.subscriptions.models import (
     MailingList,
     Membership,
     Subscriber,
+    SubscriberSource,
     SubscriberStatus,
     Suppression,
 )
@@ -163,14 +164,22 @@ def check_subscription(request: SubscribeRequest) -> CheckedRequest:
 
 
 def request_subscription(
-    request: SubscribeRequest, origin: Origin, now: datetime | None = None
+    request: SubscribeRequest,
+    origin: Origin,
+    now: datetime | None = None,
+    *,
+    source: SubscriberSource = SubscriberSource.FORM,
 ) -> None:
-    """Validate and handle a subscribe request at once (commands and tests)."""
-    apply_subscription(check_subscription(request), origin, now)
+    """Validate and handle a subscribe request at once (commands, report requests)."""
+    apply_subscription(check_subscription(request), origin, now, source=source)
 
 
 def apply_subscription(
-    checked: CheckedRequest, origin: Origin, now: datetime | None = None
+    checked: CheckedRequest,
+    origin: Origin,
+    now: datetime | None = None,
+    *,
+    source: SubscriberSource = SubscriberSource.FORM,
 ) -> None:
     """Handle the public subscribe form for any address in any state.
 
@@ -196,7 +205,11 @@ def apply_subscription(
         # New in this transaction: nobody else can have sent it anything yet (a
         # concurrent request for the address fails on the unique key and runs again).
         subscriber = Subscriber(
-            email=address.email, email_key=address.key, name=name, organisation=organisation
+            email=address.email,
+            email_key=address.key,
+            name=name,
+            organisation=organisation,
+            source=source,
         )
         subscriber.confirmation_sent_at = now
         db.session.add(subscriber)
