@@ -33,8 +33,8 @@ def test_migrations_build_what_the_models_describe(app_config, tmp_path):
                 opts={
                     "compare_type": True,
                     "render_as_batch": True,
-                    "include_name": lambda name, kind, _parent: not (
-                        kind == "index" and name in POSTGRESQL_ONLY_INDEXES
+                    "include_name": lambda name, kind, _parent: (
+                        not (kind == "index" and name in POSTGRESQL_ONLY_INDEXES)
                     ),
                 },
             )

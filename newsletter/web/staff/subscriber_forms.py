@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from newsletter.web.public.forms import ListChoiceField
 
 CONSENT_CHOICES = [
-    ("note", "They consented already: I record how (kept as evidence)"),
-    ("confirm", "Send them a confirmation: they stay pending until they confirm"),
+    SelectChoice("note", "They consented already: I record how (kept as evidence)"),
+    SelectChoice("confirm", "Send them a confirmation: they stay pending until they confirm"),
 ]
 
 
