@@ -63,7 +63,8 @@ def test_admin_creates_edits_and_chooses_the_default(app, client, staff_login, m
     )
     assert _list(app, "digest").is_default is False
     page = client.get("/staff/lists").get_data(as_text=True)
-    assert "Policy briefings" in page and "Short notes for officials." in page
+    assert "Policy briefings" in page
+    assert "Short notes for officials." in page
 
 
 def test_archived_list_is_offered_nowhere_and_sent_to_by_nobody(
