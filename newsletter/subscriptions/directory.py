@@ -37,9 +37,10 @@ EXPORT_BATCH = 2000
 CONTAINS_MIN = 3  # a trigram index finds substrings of three characters or more
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "email": "Address (A to Z)"}
 MATCHES = {"prefix": "Starts with", "contains": "Contains"}
+DAMAGED = "This page link is damaged: start again from the first page."
 
 # Spelt as the trigram index is (the migration), so that PostgreSQL uses it.
-SEARCH_TEXT = sa.literal_column(
+SEARCH_TEXT: sa.ColumnClause[str] = sa.literal_column(
     "(subscribers.email_key || ' ' || lower(subscribers.name)"
     " || ' ' || lower(subscribers.organisation))"
 )
@@ -201,6 +202,8 @@ _COLUMNS = (
 def _keyset(wanted: Filter, after: str | None) -> tuple[list[Any], list[Any]]:
     """(conditions after the cursor, order) of the chosen sort."""
     position = _decode(after) if after else None
+    if position and len(position) != (1 if wanted.sort == "email" else 2):
+        raise InvalidInput(DAMAGED)  # a cursor of another sort
     if wanted.sort == "email":
         order = [Subscriber.email_key]
         where = [Subscriber.email_key > position[0]] if position else []
@@ -217,7 +220,9 @@ def _keyset(wanted: Filter, after: str | None) -> tuple[list[Any], list[Any]]:
     return where, [Subscriber.created_at, Subscriber.id]
 
 
-def statement(wanted: Filter, after: str | None = None, size: int = PAGE_SIZE) -> sa.Select[Any]:
+def statement(
+    wanted: Filter, after: str | None = None, size: int = PAGE_SIZE
+) -> sa.Select[*tuple[Any, ...]]:
     """The query of one page (the benchmark and the plan test read it as is)."""
     where, order = _keyset(wanted, after)
     columns = (*_COLUMNS, Subscriber.email_key)
@@ -264,12 +269,15 @@ def _decode(cursor: str) -> list[Any]:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(position, list) or len(position) not in (1, 2):
             raise ValueError(cursor)
-        if len(position) > 1:
-            datetime.fromisoformat(position[0])
-            int(position[1])
+        if not all(isinstance(part, str | int) for part in position):
+            raise ValueError(cursor)
+        if len(position) > 1 and (
+            datetime.fromisoformat(position[0]).tzinfo is None or int(position[1]) < 0
+        ):
+            raise ValueError(cursor)
         return position
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("This page link is damaged: start again from the first page.") from None
+        raise InvalidInput(DAMAGED) from None
 
 
 # -- the CSV export -------------------------------------------------------------------

@@ -118,6 +118,10 @@ def test_filters_by_status_list_source_and_dates(app, client, staff_login):
         ("?joined_from=2026-13-01", "YYYY-MM-DD"),
         ("?sort=shoe", "Sort by one of"),
         ("?after=not-a-cursor", "page link is damaged"),
+        ("?after=WyJhQGV4YW1wbGUub3JnIl0", "page link is damaged"),  # an address sort's
+        ("?sort=email&after=WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgMV0", "page link is damaged"),
+        ("?after=WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgMV0", "page link is damaged"),  # no zone
+        ("?after=W1tdLCBbXV0", "page link is damaged"),
         ("?q=%00", "NUL character"),
         ("?q=a%07b", "control character"),
     ],
