@@ -84,7 +84,7 @@ def staff_resubscribe(
     if not lists:
         raise InvalidInput("There is no list to subscribe them to: create one first.")
     services.replace_memberships(subscriber, lists)
-    note = clean_block(consent_note or "", "consent note", 2000)
+    note = clean_block(consent_note or "", "consent_note", 2000, label="consent note")
     origin = services.Origin()
     if note:
         services.activate(subscriber, now)

@@ -50,7 +50,7 @@ def update_list(
     mailing_list: MailingList, *, name: str, description: str, public: bool, default: bool
 ) -> None:
     """Rename, describe, make public or private, make the default (or not)."""
-    name = clean_text(name, "list name", 120)
+    name = clean_text(name, "name", 120, label="list name")
     if not name:
         raise InvalidInput("A list needs a name.", "name")
     if mailing_list.archived_at is not None and (default or public):

@@ -20,7 +20,13 @@ from newsletter.subscriptions.models import (
     SubscriberStatus,
 )
 from newsletter.timeutil import utcnow
-from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
+from newsletter.validation import (
+    Address,
+    InvalidInput,
+    clean_block,
+    clean_text,
+    normalize_address,
+)
 
 # Statuses a person chose (or their mailbox forced); staff never override them, one by
 # one or in bulk (``bulk`` applies the same rules to a batch).
@@ -59,6 +65,8 @@ def add_subscriber(
     hold elsewhere, or (``consent_note`` None) pending with a confirmation link."""
     now = now or utcnow()
     address = normalize_address(email)
+    if consent_note:
+        consent_note = clean_block(consent_note, "consent_note", 2000, label="consent note")
     existing = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
     return apply_row(
         address,

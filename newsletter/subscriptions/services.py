@@ -328,8 +328,13 @@ def update_preferences(
     subscriber.name = clean_text(name, "name")
     subscriber.organisation = clean_text(organisation, "organisation")
     lists = resolve_lists(list_slugs, public_only=True)
-    # Private lists are kept: readers cannot see or leave them here, staff manage them.
-    kept_private = [m.mailing_list for m in subscriber.memberships if not m.mailing_list.is_public]
+    # Private and archived lists are kept: readers cannot see or leave them here (staff
+    # manage them; an archived list's members are its history).
+    kept_private = [
+        m.mailing_list
+        for m in subscriber.memberships
+        if not m.mailing_list.is_public or m.mailing_list.archived_at is not None
+    ]
     before = {m.list_id for m in subscriber.memberships}
     replace_memberships(subscriber, [*lists, *kept_private])
     origin = origin.clipped()

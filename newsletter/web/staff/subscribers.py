@@ -5,8 +5,9 @@ resubscribe, erase; add one (admins); export the filtered list or one person's d
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -58,10 +59,18 @@ def subscribers_export() -> WerkzeugResponse:
         casework.record_export(current_user.id, _staff(), "csv", wanted.args())
     name = f"subscribers-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
-        stream_with_context(directory.export_rows(wanted)),
+        _streamed(current_app._get_current_object(), wanted),  # type: ignore[attr-defined]
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _streamed(app: Flask, wanted: directory.Filter) -> Iterator[str]:
+    """The rows, read in an application context of their own: it exists only while the
+    server iterates (and ends when it closes the response), whatever became of the
+    request's."""
+    with app.app_context():
+        yield from directory.export_rows(wanted)
 
 
 @bp.get("/subscribers/exports")
