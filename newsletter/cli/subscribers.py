@@ -11,6 +11,7 @@ from newsletter.cli.common import committing, echo_rows, lists_or_default, older
 from newsletter.extensions import db
 from newsletter.subscriptions import casework, roster, services
 from newsletter.subscriptions.importer import ImportAborted, import_subscribers
+from newsletter.subscriptions.models import Subscriber
 from newsletter.validation import InvalidInput
 from newsletter.words import plural
 
@@ -116,12 +117,7 @@ def import_(
 @click.argument("email")
 def show(email: str) -> None:
     """Status, lists and consent history of EMAIL."""
-    try:
-        subscriber = services.subscriber_by_email(email)
-    except InvalidInput as exc:
-        raise click.ClickException(str(exc)) from exc
-    if subscriber is None:
-        raise click.ClickException(f"No subscriber {email!r}.")
+    subscriber = _subscriber(email)
     lists = services.subscriber_lists(subscriber)
     click.echo(f"{subscriber.email}  {subscriber.status.value}")
     if subscriber.name or subscriber.organisation:
@@ -151,13 +147,17 @@ def show(email: str) -> None:
 @click.argument("email")
 def export_person(email: str) -> None:
     """Everything held about EMAIL, as JSON (an access request's answer)."""
+    click.echo(json.dumps(casework.person_data(_subscriber(email)), indent=2, ensure_ascii=False))
+
+
+def _subscriber(email: str) -> Subscriber:
     try:
         subscriber = services.subscriber_by_email(email)
     except InvalidInput as exc:
         raise click.ClickException(str(exc)) from exc
     if subscriber is None:
         raise click.ClickException(f"No subscriber {email!r}.")
-    click.echo(json.dumps(casework.person_data(subscriber), indent=2, ensure_ascii=False))
+    return subscriber
 
 
 @group.command("purge-pending")
