@@ -12,6 +12,11 @@ _LABELS = {
     "active": "Active",
     "pending": "Waiting for confirmation",
     "complained": "Marked as spam",
+    # how a subscriber came (SubscriberSource)
+    "form": "Subscribe form",
+    "cli": "Command line",
+    "report": "Report request",
+    "staff": "Added by staff",
 }
 
 

@@ -35,7 +35,7 @@ def list_() -> None:
             lst.slug,
             lst.name,
             "public" if lst.is_public else "private",
-            "default" if lst.is_default else "",
+            "archived" if lst.archived_at else ("default" if lst.is_default else ""),
         )
         for lst in list_service.all_lists()
     ]

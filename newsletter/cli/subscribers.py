@@ -1,5 +1,6 @@
 """``flask subscribers …``"""
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,8 +9,9 @@ from flask.cli import AppGroup
 
 from newsletter.cli.common import committing, echo_rows, lists_or_default, older_than
 from newsletter.extensions import db
-from newsletter.subscriptions import roster, services
+from newsletter.subscriptions import casework, roster, services
 from newsletter.subscriptions.importer import ImportAborted, import_subscribers
+from newsletter.subscriptions.models import Subscriber
 from newsletter.validation import InvalidInput
 from newsletter.words import plural
 
@@ -22,7 +24,9 @@ _list_option = click.option(
 )
 
 
-@click.group("subscribers", help="Subscribers: add, import, show, purge.", cls=AppGroup)
+@click.group(
+    "subscribers", help="Subscribers: add, import, show, export one person, purge.", cls=AppGroup
+)
 def group() -> None:
     pass
 
@@ -113,12 +117,7 @@ def import_(
 @click.argument("email")
 def show(email: str) -> None:
     """Status, lists and consent history of EMAIL."""
-    try:
-        subscriber = services.subscriber_by_email(email)
-    except InvalidInput as exc:
-        raise click.ClickException(str(exc)) from exc
-    if subscriber is None:
-        raise click.ClickException(f"No subscriber {email!r}.")
+    subscriber = _subscriber(email)
     lists = services.subscriber_lists(subscriber)
     click.echo(f"{subscriber.email}  {subscriber.status.value}")
     if subscriber.name or subscriber.organisation:
@@ -142,6 +141,23 @@ def show(email: str) -> None:
     if rows:
         click.echo("  history:")
         echo_rows(rows, ("when (UTC)", "what", "from", "lists", "consent text", "note"))
+
+
+@group.command("export-person")
+@click.argument("email")
+def export_person(email: str) -> None:
+    """Everything held about EMAIL, as JSON (an access request's answer)."""
+    click.echo(json.dumps(casework.person_data(_subscriber(email)), indent=2, ensure_ascii=False))
+
+
+def _subscriber(email: str) -> Subscriber:
+    try:
+        subscriber = services.subscriber_by_email(email)
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from exc
+    if subscriber is None:
+        raise click.ClickException(f"No subscriber {email!r}.")
+    return subscriber
 
 
 @group.command("purge-pending")

@@ -51,6 +51,9 @@ def _check_ready(digest: Digest) -> None:
         raise InvalidInput("This digest has no items yet: add summary points first.")
     if not digest.lists:
         raise InvalidInput("Choose at least one list to send to.")
+    archived = [lst.name for lst in digest.lists if lst.archived_at is not None]
+    if archived:
+        raise InvalidInput(f"The list {archived[0]} is archived: choose the lists again.")
     site_settings.require_identity()
 
 

@@ -20,6 +20,7 @@ from newsletter.reports import decisions, emails
 from newsletter.reports.files import rule_approves
 from newsletter.reports.models import Action, Report, ReportRequest, RequestStatus
 from newsletter.reports.record import Actor, log
+from newsletter.subscriptions.models import SubscriberSource
 from newsletter.subscriptions.services import Origin, SubscribeRequest, request_subscription
 from newsletter.timeutil import utcnow
 from newsletter.validation import InvalidInput, clean_block, clean_text, normalize_address
@@ -73,6 +74,7 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
             ),
             origin,
             now,
+            source=SubscriberSource.REPORT,
         )
 
     request = db.session.scalar(

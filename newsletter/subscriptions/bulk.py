@@ -31,6 +31,7 @@ from newsletter.subscriptions.models import (
     MailingList,
     Membership,
     Subscriber,
+    SubscriberSource,
     SubscriberStatus,
     Suppression,
 )
@@ -258,6 +259,7 @@ class BatchWriter:
             "status_changed_at": self.now,
             "confirmation_sent_at": sa.null() if active else self.now,
             "bounce_score": sa.literal(0.0),
+            "source": sa.literal(SubscriberSource.IMPORT.value),
         }
         insert = subscribers.insert().from_select(
             list(columns),

@@ -23,6 +23,16 @@ class SubscriberStatus(enum.StrEnum):
     COMPLAINED = "complained"  # marked a message as spam: no more mail
 
 
+class SubscriberSource(enum.StrEnum):
+    """How a subscriber first came to us (kept for the staff filters, never changed)."""
+
+    FORM = "form"  # the public subscribe form
+    IMPORT = "import"  # a CSV import (command line or browser)
+    CLI = "cli"  # ``subscribers add``
+    REPORT = "report"  # the box on a detailed report request
+    STAFF = "staff"  # added by an admin in the browser
+
+
 class ConsentAction(enum.StrEnum):
     REQUESTED = "requested"  # the subscribe form was sent
     CONFIRMED = "confirmed"  # the confirmation link was used
@@ -42,10 +52,17 @@ class MailingList(Model):
     is_public: Mapped[bool] = mapped_column(default=True)
     is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An archived list is offered nowhere and cannot be sent to; its history stays.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Subscriber(Model):
     __tablename__ = "subscribers"
+    __table_args__ = (
+        sa.Index("ix_subscribers_created", "created_at", "id"),
+        sa.Index("ix_subscribers_status_created", "status", "created_at", "id"),
+        sa.Index("ix_subscribers_source_created", "source", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The identifier inside signed links; serial ids never leave the database.
@@ -56,7 +73,7 @@ class Subscriber(Model):
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     organisation: Mapped[str] = mapped_column(sa.String(200), default="")
     status: Mapped[SubscriberStatus] = mapped_column(
-        enum_column(SubscriberStatus), default=SubscriberStatus.PENDING, index=True
+        enum_column(SubscriberStatus), default=SubscriberStatus.PENDING
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -65,10 +82,25 @@ class Subscriber(Model):
     # What an anonymous form post asked for a subscriber we knew already (name,
     # organisation, list ids): applied only when the owner confirms from their mailbox.
     held_changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    source: Mapped[SubscriberSource] = mapped_column(
+        enum_column(SubscriberSource), default=SubscriberSource.FORM
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+# The indexes the staff list's searches use, made by the migration on PostgreSQL only
+# (pattern and trigram operator classes, so that neither a prefix nor a substring search
+# reads the whole table; SQLite has neither). The queries spell their expressions
+# exactly so (``newsletter.subscriptions.directory``).
+POSTGRESQL_ONLY_INDEXES = (
+    "ix_subscribers_email_prefix",  # (email_key text_pattern_ops)
+    "ix_subscribers_name_prefix",  # (lower(name) text_pattern_ops)
+    "ix_subscribers_organisation_prefix",  # (lower(organisation) text_pattern_ops)
+    "ix_subscribers_search_trgm",  # gin ((email_key || ' ' || lower(name) || ...) trgm)
+)
 
 
 class Membership(Model):
@@ -130,3 +162,21 @@ class Suppression(Model):
     address_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     reason: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubscriberExport(Model):
+    """A record of each export of subscribers' data: who, when, which filter.
+
+    ``filters`` holds the query the CSV was filtered by (or, for one person's data,
+    their subscriber id); no address is stored here, so an erasure leaves nothing."""
+
+    __tablename__ = "subscriber_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    staff_label: Mapped[str] = mapped_column(sa.String(254), default="")
+    kind: Mapped[str] = mapped_column(sa.String(16))  # csv | person
+    filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -16,10 +16,17 @@ from newsletter.subscriptions.models import (
     ConsentEvent,
     MailingList,
     Subscriber,
+    SubscriberSource,
     SubscriberStatus,
 )
 from newsletter.timeutil import utcnow
-from newsletter.validation import Address, InvalidInput, clean_text, normalize_address
+from newsletter.validation import (
+    Address,
+    InvalidInput,
+    clean_block,
+    clean_text,
+    normalize_address,
+)
 
 # Statuses a person chose (or their mailbox forced); staff never override them, one by
 # one or in bulk (``bulk`` applies the same rules to a batch).
@@ -50,12 +57,16 @@ def add_subscriber(
     name: str = "",
     organisation: str = "",
     lists: list[MailingList],
-    consent_note: str,
+    consent_note: str | None,
+    source: SubscriberSource = SubscriberSource.CLI,
     now: datetime | None = None,
 ) -> Outcome:
-    """Add (or complete) an active subscriber whose consent staff hold elsewhere."""
+    """Add (or complete) a subscriber: active at once with a note of the consent staff
+    hold elsewhere, or (``consent_note`` None) pending with a confirmation link."""
     now = now or utcnow()
     address = normalize_address(email)
+    if consent_note:
+        consent_note = clean_block(consent_note, "consent_note", 2000, label="consent note")
     existing = db.session.scalar(sa.select(Subscriber).where(Subscriber.email_key == address.key))
     return apply_row(
         address,
@@ -65,6 +76,7 @@ def add_subscriber(
         lists=lists,
         consent_note=consent_note,
         action=ConsentAction.ADDED,
+        source=source,
         now=now,
     )
 
@@ -79,6 +91,7 @@ def apply_row(
     consent_note: str | None,
     action: ConsentAction,
     now: datetime,
+    source: SubscriberSource = SubscriberSource.CLI,
 ) -> Outcome:
     """Create or complete one subscriber from staff input.
 
@@ -91,7 +104,11 @@ def apply_row(
         if services.is_suppressed(address.key):
             raise InvalidInput(ERASED)
         subscriber = Subscriber(
-            email=address.email, email_key=address.key, name=name, organisation=organisation
+            email=address.email,
+            email_key=address.key,
+            name=name,
+            organisation=organisation,
+            source=source,
         )
         db.session.add(subscriber)
         services.replace_memberships(subscriber, lists)

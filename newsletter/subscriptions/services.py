@@ -36,6 +36,7 @@ from newsletter.subscriptions.models import (
     MailingList,
     Membership,
     Subscriber,
+    SubscriberSource,
     SubscriberStatus,
     Suppression,
 )
@@ -163,14 +164,22 @@ def check_subscription(request: SubscribeRequest) -> CheckedRequest:
 
 
 def request_subscription(
-    request: SubscribeRequest, origin: Origin, now: datetime | None = None
+    request: SubscribeRequest,
+    origin: Origin,
+    now: datetime | None = None,
+    *,
+    source: SubscriberSource = SubscriberSource.FORM,
 ) -> None:
-    """Validate and handle a subscribe request at once (commands and tests)."""
-    apply_subscription(check_subscription(request), origin, now)
+    """Validate and handle a subscribe request at once (commands, report requests)."""
+    apply_subscription(check_subscription(request), origin, now, source=source)
 
 
 def apply_subscription(
-    checked: CheckedRequest, origin: Origin, now: datetime | None = None
+    checked: CheckedRequest,
+    origin: Origin,
+    now: datetime | None = None,
+    *,
+    source: SubscriberSource = SubscriberSource.FORM,
 ) -> None:
     """Handle the public subscribe form for any address in any state.
 
@@ -196,7 +205,11 @@ def apply_subscription(
         # New in this transaction: nobody else can have sent it anything yet (a
         # concurrent request for the address fails on the unique key and runs again).
         subscriber = Subscriber(
-            email=address.email, email_key=address.key, name=name, organisation=organisation
+            email=address.email,
+            email_key=address.key,
+            name=name,
+            organisation=organisation,
+            source=source,
         )
         subscriber.confirmation_sent_at = now
         db.session.add(subscriber)
@@ -315,8 +328,13 @@ def update_preferences(
     subscriber.name = clean_text(name, "name")
     subscriber.organisation = clean_text(organisation, "organisation")
     lists = resolve_lists(list_slugs, public_only=True)
-    # Private lists are kept: readers cannot see or leave them here, staff manage them.
-    kept_private = [m.mailing_list for m in subscriber.memberships if not m.mailing_list.is_public]
+    # Private and archived lists are kept: readers cannot see or leave them here (staff
+    # manage them; an archived list's members are its history).
+    kept_private = [
+        m.mailing_list
+        for m in subscriber.memberships
+        if not m.mailing_list.is_public or m.mailing_list.archived_at is not None
+    ]
     before = {m.list_id for m in subscriber.memberships}
     replace_memberships(subscriber, [*lists, *kept_private])
     origin = origin.clipped()

@@ -132,7 +132,8 @@ def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page):
     _check(page, "/staff/sessions/import (review)", problems)
 
     kinds = ["/archive/", "/sessions/", "/outbox/", "/preferences/", "/unsubscribe/",
-             "/confirm/", "/staff/settings", "/staff/people/",
+             "/confirm/", "/staff/settings", "/staff/people/", "/staff/subscribers/",
+             "/staff/subscribers/new", "/staff/subscribers/exports", "/staff/lists/",
              f"/staff/digests/{site.ids['sent']}/deliveries",
              f"/staff/sessions/{site.ids['session']}/delete", "/erase"]  # fmt: skip
     for kind in kinds:

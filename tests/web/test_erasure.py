@@ -125,3 +125,46 @@ def test_erasure_empties_the_outbox_of_the_persons_mail(app, client):
 def make_token_for(app, purpose: Purpose) -> str:
     with app.app_context():
         return make_token(purpose, _public_id(app))
+
+
+@pytest.mark.app_config(CONFIRM_RESEND_MINUTES=0)
+def test_erasure_by_an_admin_leaves_nothing_either(app, client, outbox, staff_login, slug, runner):
+    """The staff page's erasure is the reader's own: the subscription, its history, the
+    servers' answers, a report request (made with the subscribe box ticked: its source),
+    the mail queue, and an export record whose search named the person."""
+    from newsletter.subscriptions.models import SubscriberSource
+    from tests.reports.helpers import ask
+
+    assert ask(client, slug, ADDRESS, name=NAME, subscribe="y").status_code == 302
+    outbox.wait_for(2)  # the request's verification and the subscription's confirmation
+    link = f"/confirm/{make_token_for(app, Purpose.CONFIRM)}"
+    confirm(client, link)
+    with app.app_context():
+        subscriber = db.session.scalar(sa.select(Subscriber))
+        assert subscriber.source == SubscriberSource.REPORT
+        subscriber_id = subscriber.id
+    outbox.reply_to_rcpt(ADDRESS, f"550 5.1.1 <{ADDRESS}>: no such user here")
+    execution.work_on(app, _digest_to_everyone(app), concurrency=1)
+    staff_login("admin@example.org", "admin")
+    assert client.get(f"/staff/subscribers.csv?q={NAME}").status_code == 200
+    assert client.get(f"/staff/subscribers/{subscriber_id}/data.json").status_code == 200
+    before = traces(app, ADDRESS, NAME)
+    for where in (
+        "deliveries.last_response",
+        "report_requests.email",
+        "subscriber_exports.filters",
+    ):
+        assert where in before
+
+    token = staff_login.csrf_token(f"/staff/subscribers/{subscriber_id}")
+    unticked = client.post(f"/staff/subscribers/{subscriber_id}/erase", data={"csrf_token": token})
+    assert unticked.status_code == 400
+    assert "Tick the box" in unticked.get_data(as_text=True)
+    erased = client.post(
+        f"/staff/subscribers/{subscriber_id}/erase", data={"csrf_token": token, "confirm": "erase"}
+    )
+    assert erased.status_code == 302
+    assert traces(app, ADDRESS, NAME) == []
+    again = runner.invoke(args=["subscribers", "add", ADDRESS])
+    assert again.exit_code == 1
+    assert "erased at the person's request" in again.output

@@ -81,6 +81,9 @@ VALID = {
 }
 VALID_FOR = {
     "staff.people": {"email": "new.colleague@example.org"},
+    "staff.lists_create": {"slug": "events", "name": "Events"},
+    "staff.subscribers_new": {"email": "added@example.org", "consent_note": "by letter"},
+    "staff.subscriber_resubscribe": {"consent_note": "by letter"},
     "public.subscribe": {"email": "reader@example.org"},
     "staff.sessions_import": {"text": SAMPLE.read_text(encoding="utf-8")},
     "public.report_request": {
@@ -93,6 +96,7 @@ VALID_FOR = {
 NOT_ON_A_PAGE: dict[str, dict[str, str]] = {
     "staff.logout": {},  # in the navigation
     "public.confirm_resend": {},  # on the page of an expired link
+    "staff.lists_restore": {},  # on an archived list's page
 }
 # Routes that refuse even a valid post in this world (what they refuse is tested elsewhere).
 REFUSED_WHEN_VALID = {
@@ -184,12 +188,13 @@ def forms_on(page: str, html: str) -> list[Form]:
 
 
 def build_world(app: Flask) -> dict[str, Any]:
-    """Staff, a list, a session with points, a digest of them, an empty series, an active
+    """Staff, two lists, a session with points, a digest of them, an empty series, an active
     and a pending subscriber, and a message in the outbox."""
     with app.test_request_context():
         admin = create_staff(ADMIN, STAFF_PASSWORD, role=Role.ADMIN)
         editor = create_staff("editor@example.org", STAFF_PASSWORD, role=Role.EDITOR)
         digest_list = create_list("digest", "Dialogue digest", default=True)
+        other_list = create_list("briefings", "Briefings")  # one that can be archived
         session = sessions.create_session(
             sessions.SessionData(series_name="Series", title="A session", is_published=True),
             ["The first point.", "The second point."],
@@ -217,6 +222,8 @@ def build_world(app: Flask) -> dict[str, Any]:
             "item_id": digest.items[0].id,
             "series_id": session.series_id,
             "user_id": editor.id,
+            "list_id": other_list.id,
+            "subscriber_id": pending.id,  # whose page offers every action
             "slug": session.slug,
             "confirm": make_token(Purpose.CONFIRM, pending.public_id.hex),
             "unsubscribe": make_token(Purpose.UNSUBSCRIBE, active.public_id.hex),

@@ -57,6 +57,19 @@ def test_admin_pages_refuse_editors(app, client, staff_login):
         "staff.person_password",
         "staff.settings",
         "staff.reports_erase",  # erasing a report requester's data is an admin's
+        # subscribers: editors see them and change their lists; adding, exporting
+        # (the CSV, one person's data, the record of exports) and erasing are an admin's
+        "staff.subscribers_new",
+        "staff.subscribers_export",
+        "staff.subscribers_exports",
+        "staff.subscriber_data",
+        "staff.subscriber_erase",
+        # lists: editors see their figures; changing them is an admin's
+        "staff.lists_create",
+        "staff.lists_edit",
+        "staff.lists_archive",
+        "staff.lists_restore",
+        "staff.lists_delete",
     }
     token = staff_login.csrf_token()
     for endpoint, method, url in admin_urls:
@@ -78,6 +91,9 @@ def test_editor_reaches_content_pages(client, staff_login):
         "/staff/reports",
         "/staff/reports?status=all",
         "/staff/reports/record.csv",
+        "/staff/subscribers",
+        "/staff/subscribers?status=active&sort=email",
+        "/staff/lists",
     ):
         assert client.get(path).status_code == 200, path
 

@@ -44,9 +44,11 @@ from newsletter.web.staff import (  # noqa: E402,F401 - registers the views
     account,
     digests,
     home,
+    lists,
     people,
     reports,
     sending,
     sessions,
     settings,
+    subscribers,
 )

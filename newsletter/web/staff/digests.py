@@ -50,7 +50,7 @@ def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
     removal) and the points to add all leave together, so nothing typed is lost."""
     digest = db.get_or_404(Digest, digest_id)
     form = DigestForm()
-    form.lists.set_lists(list_service.all_lists())
+    form.lists.set_lists(list_service.active_lists())
     rows = RowsForm([RowEdit(item.id, item.text) for item in digest.items])
     ticked: list[int] = []
     if request.method == "POST":
