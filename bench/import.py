@@ -55,7 +55,7 @@ def environment(database: str, instance: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
     env.update(
         {
-            "NEWSLETTER_SECRET_KEY": "bench secret key",
+            "NEWSLETTER_SECRET_KEY": "bench secret key, long enough for production",
             "NEWSLETTER_SQLALCHEMY_DATABASE_URI": database,
             "NEWSLETTER_INSTANCE_PATH": instance,
             "NEWSLETTER_BASE_URL": "https://news.example.org",
