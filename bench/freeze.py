@@ -64,9 +64,7 @@ def setup(database: str, count: int) -> int:
     from newsletter.subscriptions.lists import create_list
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            _config(database, tmp)
-        )
+        app = create_app(_config(database, tmp))
         with app.app_context():
             downgrade(directory=str(ROOT / "migrations"), revision="base")
             upgrade(directory=str(ROOT / "migrations"))
@@ -98,9 +96,7 @@ def freeze(database: str, digest_id: int) -> tuple[float, int]:
     from newsletter.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            _config(database, tmp)
-        )
+        app = create_app(_config(database, tmp))
         with app.app_context():
             digest = db.session.get(Digest, digest_id)
             started = time.perf_counter()
