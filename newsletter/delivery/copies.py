@@ -50,7 +50,7 @@ class DigestMailer:
         self._unsubscribe = links.external_url("public.unsubscribe", token=_SLOT).split(_SLOT)
         self._preferences = links.external_url("public.preferences", token=_SLOT).split(_SLOT)
         self.list_id = render.list_id(digest)
-        self.list_ids: dict[int | None, str] = {None: self.list_id, **render.list_ids(digest)}
+        self.list_ids = render.list_ids(digest)
         self.sender = headers.sender()[1]
         self.signer = signer_for(current_app._get_current_object())  # type: ignore[attr-defined]
         self._date = ("", 0)

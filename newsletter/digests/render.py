@@ -70,7 +70,7 @@ def list_id(digest: Digest) -> str:
     return mailing.headers.list_id(first.name, first.slug)
 
 
-def list_ids(digest: Digest) -> dict[int, str]:
+def list_ids(digest: Digest) -> dict[int | None, str]:
     """Each target list's ``List-Id``, by list id: a copy names the one list its
     recipient gets the digest through."""
     return {
