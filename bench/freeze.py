@@ -41,6 +41,16 @@ ANALYZE memberships;
 """
 
 
+def _config(database: str, instance: str) -> dict[str, str]:
+    return {
+        "SECRET_KEY": "bench " * 8,
+        "SQLALCHEMY_DATABASE_URI": database,
+        "INSTANCE_PATH": instance,
+        "ORGANISATION_NAME": "Example Society",  # every send names who sends it and where
+        "POSTAL_ADDRESS": "1 Example Street, 1000 Example City",
+    }
+
+
 def setup(database: str, count: int) -> int:
     """A fresh schema, ``count`` subscribers, a digest to two lists; its id."""
     import sqlalchemy as sa
@@ -54,9 +64,7 @@ def setup(database: str, count: int) -> int:
     from newsletter.subscriptions.lists import create_list
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database, "INSTANCE_PATH": tmp}
-        )
+        app = create_app(_config(database, tmp))
         with app.app_context():
             downgrade(directory=str(ROOT / "migrations"), revision="base")
             upgrade(directory=str(ROOT / "migrations"))
@@ -88,9 +96,7 @@ def freeze(database: str, digest_id: int) -> tuple[float, int]:
     from newsletter.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database, "INSTANCE_PATH": tmp}
-        )
+        app = create_app(_config(database, tmp))
         with app.app_context():
             digest = db.session.get(Digest, digest_id)
             started = time.perf_counter()

@@ -55,7 +55,7 @@ def environment(database: str, instance: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSLETTER_")}
     env.update(
         {
-            "NEWSLETTER_SECRET_KEY": "bench secret key",
+            "NEWSLETTER_SECRET_KEY": "bench secret key, long enough for production",
             "NEWSLETTER_SQLALCHEMY_DATABASE_URI": database,
             "NEWSLETTER_INSTANCE_PATH": instance,
             "NEWSLETTER_BASE_URL": "https://news.example.org",
@@ -84,25 +84,27 @@ from newsletter.cli import subscribers
 timed = []
 real = subscribers.import_subscribers
 def import_subscribers(*args, **kwargs):
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         return real(*args, **kwargs)
     finally:
-        timed.append(time.perf_counter() - started)
+        timed.append((time.perf_counter() - started, time.process_time() - cpu))
 subscribers.import_subscribers = import_subscribers
 def report():
     status = Path("/proc/self/status").read_text()
     peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
-    print(f"MEASURED {timed[0] if timed else 0} {peak}", file=sys.stderr)
+    seconds, cpu = timed[0] if timed else (0, 0)
+    print(f"MEASURED {seconds} {cpu} {peak}", file=sys.stderr)
 atexit.register(report)
 sys.argv = ["flask", "--app", "newsletter", *sys.argv[1:]]
 main()
 """
 
 
-def run_import(env: dict[str, str], source: Path) -> tuple[float, float, float, str]:
-    """(seconds importing, seconds of the whole command, peak MiB, the command's summary
-    line) of one ``flask subscribers import`` in its own process."""
+def run_import(env: dict[str, str], source: Path) -> tuple[float, float, float, float, str]:
+    """(seconds importing, CPU seconds of the importing process meanwhile, seconds of the
+    whole command, peak MiB, the command's summary line) of one ``flask subscribers
+    import`` in its own process."""
     command = ["subscribers", "import", str(source), "--consent-note", "bench import"]
     started = time.perf_counter()
     done = subprocess.run(
@@ -115,8 +117,8 @@ def run_import(env: dict[str, str], source: Path) -> tuple[float, float, float, 
     )
     whole = time.perf_counter() - started
     measured = next(line for line in done.stderr.splitlines() if line.startswith("MEASURED"))
-    _, seconds, peak = measured.split()
-    return float(seconds), whole, int(peak) / 1024, done.stdout.splitlines()[0]
+    _, seconds, cpu, peak = measured.split()
+    return float(seconds), float(cpu), whole, int(peak) / 1024, done.stdout.splitlines()[0]
 
 
 def postgres_copy(database: str, source: Path) -> float:
@@ -144,6 +146,7 @@ def main() -> None:
     postgres = bool(args.database and args.database.startswith("postgresql"))
 
     results = []
+    load_before = os.getloadavg()
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "people.csv"
@@ -151,27 +154,35 @@ def main() -> None:
             database = args.database or f"sqlite:///{tmp}/bench.sqlite3"
             env = environment(database, tmp)
             fresh_schema(env, postgres)
-            seconds, whole, peak, summary = run_import(env, source)
+            seconds, cpu, whole, peak, summary = run_import(env, source)
             copy_rate = rows / postgres_copy(args.database, source) if postgres else None
-            results.append((rows, rows / seconds, seconds, whole, peak, copy_rate, summary))
+            results.append(
+                (rows, rows / seconds, seconds, cpu * 1e6 / rows, whole, peak, copy_rate, summary)
+            )
 
     kind = "PostgreSQL" if postgres else "SQLite"
     load = os.getloadavg()
+    print(f"load before: {load_before[0]:.1f}")
     print(
         f"Subscriber import benchmark: {kind}, {os.cpu_count()} cores, load "
         f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; {INVALID_SHARE:.0%} invalid addresses, "
         f"{DUPLICATE_SHARE:.0%} duplicates in another case"
     )
     print(
-        f"{'rows':>9} {'rows/s':>9} {'import s':>9} {'command s':>10} {'peak MiB':>9} "
-        f"{'COPY rows/s':>12} {'ratio':>6}"
+        f"{'rows':>9} {'rows/s':>9} {'import s':>9} {'CPU µs/row':>10} {'command s':>10} "
+        f"{'peak MiB':>9} {'COPY rows/s':>12} {'ratio':>6}"
     )
-    for rows, rate, seconds, whole, peak, copy_rate, _ in results:
+    for rows, rate, seconds, cpu_row, whole, peak, copy_rate, _ in results:
         copy_text = f"{copy_rate:>12.0f} {rate / copy_rate:>6.2f}" if copy_rate else ""
-        print(f"{rows:>9} {rate:>9.0f} {seconds:>9.1f} {whole:>10.1f} {peak:>9.1f} {copy_text}")
+        print(
+            f"{rows:>9} {rate:>9.0f} {seconds:>9.1f} {cpu_row:>10.1f} {whole:>10.1f} "
+            f"{peak:>9.1f} {copy_text}"
+        )
     for rows, *_, summary in results:
         print(f"{rows}: {summary}")
     print("rows/s: rows of the file over the import's own time (command s adds start-up);")
+    print("CPU µs/row: the importing process's own CPU time (SQLite's work included, not")
+    print("  PostgreSQL's server), less distorted by a loaded machine than rows/s;")
     print("peak MiB: the importing process's peak resident memory (VmHWM);")
     print("COPY rows/s: PostgreSQL's COPY of the same file into an unindexed table.")
     print("reproduce: " + shlex.join([sys.executable, *sys.argv]))

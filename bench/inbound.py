@@ -32,7 +32,7 @@ SUBSCRIBERS = 1000
 
 def settings(database: str, folder: Path) -> dict[str, str]:
     return {
-        "NEWSLETTER_SECRET_KEY": "bench secret key",
+        "NEWSLETTER_SECRET_KEY": "bench secret key, long enough for production",
         "NEWSLETTER_SQLALCHEMY_DATABASE_URI": database,
         "NEWSLETTER_INSTANCE_PATH": str(folder / "instance"),
         "NEWSLETTER_BASE_URL": "https://news.example.org",

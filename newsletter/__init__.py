@@ -34,9 +34,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
     mailing.init_app(app)
     celery_app.init_app(app)
     web.init_app(app)
+    limiter.init_app(app)  # after the blueprints: it wraps their views with their limits
     cli.init_app(app)
     return app

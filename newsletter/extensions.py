@@ -2,14 +2,14 @@
 
 from typing import TYPE_CHECKING
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from newsletter.ratelimits import RouteLimits
 
 # Named constraints keep Alembic migrations reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -34,5 +34,5 @@ else:
     Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+limiter = RouteLimits()  # each app gets its own Flask-Limiter (see ``ratelimits``)
 login_manager = LoginManager()

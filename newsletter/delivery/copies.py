@@ -37,6 +37,8 @@ class Recipient:
     email: str
     name: str
     public_id: uuid.UUID | None  # None: a tester with no subscription (public links)
+    # The target list they get it through (their first by id); None: the digest's first.
+    list_id: int | None = None
 
 
 class DigestMailer:
@@ -48,6 +50,7 @@ class DigestMailer:
         self._unsubscribe = links.external_url("public.unsubscribe", token=_SLOT).split(_SLOT)
         self._preferences = links.external_url("public.preferences", token=_SLOT).split(_SLOT)
         self.list_id = render.list_id(digest)
+        self.list_ids = render.list_ids(digest)
         self.sender = headers.sender()[1]
         self.signer = signer_for(current_app._get_current_object())  # type: ignore[attr-defined]
         self._date = ("", 0)
@@ -80,7 +83,11 @@ class DigestMailer:
             "To": format_address(recipient.name or None, recipient.email),
             "Date": self._now(),
             "Message-ID": self.message_id(recipient),
-            **headers.list_headers(unsubscribe_url, unsubscribe_token, self.list_id),
+            **headers.list_headers(
+                unsubscribe_url,
+                unsubscribe_token,
+                self.list_ids.get(recipient.list_id, self.list_id),
+            ),
         }
         data = self.template.fill(
             copy_headers, {"unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url}

@@ -87,6 +87,9 @@ def start_send(
         digest, _STARTABLE, DigestStatus.SENDING, send_started_at=now, pause_reason=""
     ):
         raise InvalidInput("This digest has just been started by someone else.")
+    audience = _audience_query(digest.id).subquery()
+    # In subscriber order: each new row lands beside the last one in the unique index
+    # (digest, subscriber) and in the subscribers' key, instead of on a random page.
     db.session.execute(
         sa.insert(Delivery).from_select(
             [
@@ -99,12 +102,12 @@ def start_send(
             ],
             sa.select(
                 sa.literal(digest.id),
-                _audience_query(digest.id).subquery().c.id,
+                audience.c.id,
                 sa.literal(DeliveryStatus.QUEUED.value),
                 sa.literal(0),
                 sa.literal(now, type_=Delivery.__table__.c.next_attempt_at.type),
                 sa.literal(""),
-            ),
+            ).order_by(audience.c.id),
         )
     )
     size = int(

@@ -29,10 +29,10 @@ from newsletter.delivery.copies import DigestMailer, Recipient
 from newsletter.delivery.models import Delivery, DeliveryStatus
 from newsletter.delivery.ratelimit import RateGate
 from newsletter.delivery.recorder import Recorder
-from newsletter.digests.models import Digest, DigestStatus
+from newsletter.digests.models import Digest, DigestStatus, digest_lists
 from newsletter.extensions import db
 from newsletter.mailing.transport import DeliveryError, Transport, open_transport
-from newsletter.subscriptions.models import Subscriber, SubscriberStatus
+from newsletter.subscriptions.models import Membership, Subscriber, SubscriberStatus
 from newsletter.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 deliveries: sa.Table = Delivery.__table__  # type: ignore[assignment]
 subscribers: sa.Table = Subscriber.__table__  # type: ignore[assignment]
 digests: sa.Table = Digest.__table__  # type: ignore[assignment]
+memberships: sa.Table = Membership.__table__  # type: ignore[assignment]
 
 _MAILBOX_GONE = ("5.1.1", "5.1.10", "5.1.6")  # the address does not exist
 _STATUS_CHECK_SECONDS = 1.0
@@ -155,17 +156,31 @@ class Worker:
 
     def _work(self, batch: list[int], transport: Transport) -> None:
         people = deliveries.outerjoin(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        # The list this person gets the digest through (their first target list by id):
+        # the one their copy's List-Id names.
+        their_list = (
+            sa.select(sa.func.min(memberships.c.list_id))
+            .where(
+                memberships.c.subscriber_id == subscribers.c.id,
+                memberships.c.list_id.in_(
+                    sa.select(digest_lists.c.list_id).where(
+                        digest_lists.c.digest_id == self.digest_id
+                    )
+                ),
+            )
+            .scalar_subquery()
+        )
         rows = self.db.execute(
             sa.select(
                 deliveries.c.id, deliveries.c.attempts, subscribers.c.id, subscribers.c.email,
-                subscribers.c.name, subscribers.c.public_id, subscribers.c.status,
+                subscribers.c.name, subscribers.c.public_id, subscribers.c.status, their_list,
             )
             .select_from(people)
             .where(deliveries.c.id.in_(batch))
             .order_by(deliveries.c.id)
         ).all()  # fmt: skip
         self.db.commit()
-        for delivery_id, attempts, subscriber_id, email, name, public_id, status in rows:
+        for delivery_id, attempts, subscriber_id, email, name, public_id, status, list_id in rows:
             if self.stop.is_set() or self.report.stopped:
                 return  # the rest of the batch goes back to the queue
             if (
@@ -178,7 +193,7 @@ class Worker:
                 self._record(delivery_id, DeliveryStatus.SKIPPED, "not subscribed any more")
                 self.report.skipped += 1
                 continue
-            recipient = Recipient(delivery_id, email, name or "", _uuid(public_id))
+            recipient = Recipient(delivery_id, email, name or "", _uuid(public_id), list_id)
             self.prepared.gate.acquire(self.stop)
             if self.stop.is_set():
                 return

@@ -62,11 +62,21 @@ def digest_context(digest: Digest) -> dict[str, object]:
 
 
 def list_id(digest: Digest) -> str:
-    """The ``List-Id`` of a digest's copies: its (first) target list's own."""
+    """The ``List-Id`` of a copy that goes to no list member (a test, a preview, or a
+    reader who left every target list since the freeze): its first target list's own."""
     if not digest.lists:
         return mailing.headers.list_id()
     first = min(digest.lists, key=lambda mailing_list: mailing_list.id)
     return mailing.headers.list_id(first.name, first.slug)
+
+
+def list_ids(digest: Digest) -> dict[int | None, str]:
+    """Each target list's ``List-Id``, by list id: a copy names the one list its
+    recipient gets the digest through."""
+    return {
+        mailing_list.id: mailing.headers.list_id(mailing_list.name, mailing_list.slug)
+        for mailing_list in digest.lists
+    }
 
 
 def build_message(digest: Digest, subject_prefix: str = "") -> MessageTemplate:

@@ -125,10 +125,7 @@ class BatchWriter:
         outcome.updated, outcome.unchanged = changed, existing - changed
         self._complete_existing(erasures)
         self._add_memberships()
-        created = self._insert_new()
-        outcome.added = len(created)
-        if self.consent_note is None:
-            outcome.to_confirm = created
+        outcome.added, outcome.to_confirm = self._insert_new()
         return outcome
 
     # -- the steps ----------------------------------------------------------------------
@@ -243,9 +240,10 @@ class BatchWriter:
             )
         )
 
-    def _insert_new(self) -> list[tuple[int, uuid.UUID, str]]:
+    def _insert_new(self) -> tuple[int, list[tuple[int, uuid.UUID, str]]]:
         """Insert the people new to us with their memberships and consent evidence;
-        return each one's (id, public id, address)."""
+        return how many, and each one's (id, public id, address) when they must confirm
+        (people imported with consent need no mail: their rows are not read back)."""
         active = self.consent_note is not None
         status = SubscriberStatus.ACTIVE if active else SubscriberStatus.PENDING
         columns = {
@@ -288,12 +286,18 @@ class BatchWriter:
                 ["subscriber_id", "at", *evidence],
                 sa.select(new.c.id, self.now, *map(sa.literal, evidence.values())),
             )
-            rows = self.connection.execute(
-                sa.select(new.c.id, new.c.public_id, new.c.email).add_cte(
-                    joined.cte("joined"), recorded.cte("recorded")
+            ctes = (joined.cte("joined"), recorded.cte("recorded"))
+            if active:
+                count = self.connection.scalar(
+                    sa.select(sa.func.count()).select_from(new).add_cte(*ctes)
                 )
+                return int(count or 0), []
+            rows = self.connection.execute(
+                sa.select(new.c.id, new.c.public_id, new.c.email).add_cte(*ctes)
             ).all()
-            return [(subscriber_id, public_id, email) for subscriber_id, public_id, email in rows]
+            return len(rows), [
+                (subscriber_id, public_id, email) for subscriber_id, public_id, email in rows
+            ]
         # SQLite runs in this process: plain statements over the staging table are cheapest.
         fresh = staged.c.status.is_(None)
         self.connection.execute(insert)
@@ -318,12 +322,19 @@ class BatchWriter:
                 ).where(fresh),
             )
         )
+        if active:
+            count = self.connection.scalar(
+                sa.select(sa.func.count()).select_from(staged).where(fresh)
+            )
+            return int(count or 0), []
         created = self.connection.execute(
             sa.select(subscribers.c.id, subscribers.c.public_id, subscribers.c.email)
             .join(staged, staged.c.subscriber_id == subscribers.c.id)
             .where(fresh)
-        )
-        return [(subscriber_id, public_id, email) for subscriber_id, public_id, email in created]
+        ).all()
+        return len(created), [
+            (subscriber_id, public_id, email) for subscriber_id, public_id, email in created
+        ]
 
     def _new_public_id(self) -> sa.ColumnElement[uuid.UUID]:
         """A random (version 4) UUID per row, made by the database."""

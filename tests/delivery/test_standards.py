@@ -147,3 +147,36 @@ def test_our_own_form_refused_is_never_the_subscribers_bounce(
         assert people[too_big].status == SubscriberStatus.ACTIVE
         assert people[too_big].bounce_score == 0
         assert people[gone].status == SubscriberStatus.BOUNCED
+
+
+def test_each_copy_names_the_one_list_its_reader_gets_it_through(
+    app, digest_id, make_list, add_subscribers, start, outbox
+):
+    """A digest to two lists: each copy carries one List-Id, the reader's first target
+    list by id (a list they are on that the digest does not go to does not count)."""
+    from newsletter.subscriptions.lists import list_by_slug
+
+    make_list("other", "Other news")  # created before "events": a lower id, not a target
+    make_list("events", "Event invitations")
+    with app.app_context():
+        digest = db.session.get(Digest, digest_id)
+        digest.lists = [list_by_slug("digest"), list_by_slug("events")]
+        db.session.commit()
+    (digest_only,) = add_subscribers(1, ("digest",), prefix="d")
+    (events_only,) = add_subscribers(1, ("events",), prefix="e")
+    (both,) = add_subscribers(1, ("events", "digest"), prefix="b")
+    (other_and_events,) = add_subscribers(1, ("other", "events"), prefix="o")
+    start(digest_id)
+    execution.work_on(app, digest_id)
+    received = {copy.rcpt_tos[0]: copy.message for copy in outbox.wait_for(4)}
+    digest_list = "Dialogue digest <digest.newsletter.news.example.org>"
+    events_list = "Event invitations <events.newsletter.news.example.org>"
+    expected = {
+        digest_only: digest_list,
+        events_only: events_list,
+        both: digest_list,
+        other_and_events: events_list,
+    }
+    assert {address: m.get_all("List-Id") for address, m in received.items()} == {
+        address: [list_id] for address, list_id in expected.items()
+    }

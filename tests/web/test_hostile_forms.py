@@ -46,7 +46,7 @@ from tests.conftest import STAFF_PASSWORD
 pytestmark = [
     pytest.mark.slow,
     # No mail server: mail lands in the outbox, whose routes are then served (and posted).
-    # Limits no walk reaches (RATELIMIT_ENABLED would stay off for the process's limiter).
+    # Limits no walk reaches.
     pytest.mark.app_config(
         MAIL_SERVER=None,
         SUBSCRIBE_LIMIT_PER_IP="100000 per minute",
