@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter import i18n
 from newsletter.database import rows_changed
 from newsletter.extensions import db
 from newsletter.subscriptions import services
@@ -51,6 +52,7 @@ def add_subscriber(
     organisation: str = "",
     lists: list[MailingList],
     consent_note: str,
+    language: str = "",
     now: datetime | None = None,
 ) -> Outcome:
     """Add (or complete) an active subscriber whose consent staff hold elsewhere."""
@@ -64,6 +66,7 @@ def add_subscriber(
         organisation=clean_text(organisation, "organisation"),
         lists=lists,
         consent_note=consent_note,
+        language=i18n.check_language(language),
         action=ConsentAction.ADDED,
         now=now,
     )
@@ -79,6 +82,7 @@ def apply_row(
     consent_note: str | None,
     action: ConsentAction,
     now: datetime,
+    language: str = "",
 ) -> Outcome:
     """Create or complete one subscriber from staff input.
 
@@ -91,7 +95,11 @@ def apply_row(
         if services.is_suppressed(address.key):
             raise InvalidInput(ERASED)
         subscriber = Subscriber(
-            email=address.email, email_key=address.key, name=name, organisation=organisation
+            email=address.email,
+            email_key=address.key,
+            name=name,
+            organisation=organisation,
+            language=language,
         )
         db.session.add(subscriber)
         services.replace_memberships(subscriber, lists)
@@ -105,6 +113,8 @@ def apply_row(
         existing.name, changed = name, True
     if organisation and not existing.organisation:
         existing.organisation, changed = organisation, True
+    if language and not existing.language:
+        existing.language, changed = language, True
     present = {membership.list_id for membership in existing.memberships}
     missing = [mailing_list for mailing_list in lists if mailing_list.id not in present]
     if missing:
