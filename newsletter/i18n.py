@@ -47,6 +47,14 @@ _SOLAR_MONTHS = (
 )
 
 
+_PLACEHOLDER_RE = re.compile(r"%\((\w+)\)s")
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``%(name)s`` placeholders of a message, sorted (a translation keeps them)."""
+    return sorted(_PLACEHOLDER_RE.findall(text))
+
+
 def parse_languages(value: object) -> list[str]:
     """``NEWSLETTER_LANGUAGES`` (``"en,fa-AF,ps"`` or a JSON list) as tags; refuses an
     empty list, a malformed tag or one without a catalog (English needs none)."""
