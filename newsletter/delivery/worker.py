@@ -159,13 +159,14 @@ class Worker:
             sa.select(
                 deliveries.c.id, deliveries.c.attempts, subscribers.c.id, subscribers.c.email,
                 subscribers.c.name, subscribers.c.public_id, subscribers.c.status,
+                subscribers.c.language,
             )
             .select_from(people)
             .where(deliveries.c.id.in_(batch))
             .order_by(deliveries.c.id)
         ).all()  # fmt: skip
         self.db.commit()
-        for delivery_id, attempts, subscriber_id, email, name, public_id, status in rows:
+        for delivery_id, attempts, subscriber_id, email, name, public_id, status, language in rows:
             if self.stop.is_set() or self.report.stopped:
                 return  # the rest of the batch goes back to the queue
             if (
@@ -178,7 +179,7 @@ class Worker:
                 self._record(delivery_id, DeliveryStatus.SKIPPED, "not subscribed any more")
                 self.report.skipped += 1
                 continue
-            recipient = Recipient(delivery_id, email, name or "", _uuid(public_id))
+            recipient = Recipient(delivery_id, email, name or "", _uuid(public_id), language or "")
             self.prepared.gate.acquire(self.stop)
             if self.stop.is_set():
                 return
