@@ -220,6 +220,11 @@ def number(value: int | float) -> str:
     return format_decimal(value, locale=locale, numbering_system=_numbering(locale))
 
 
+def solar_month_name(number: int) -> str:
+    """The Afghan name of Solar Hijri month ``number`` (1: Hamal) in the language."""
+    return str(_SOLAR_MONTHS[number - 1])
+
+
 def solar_hijri(value: date) -> str:
     """``19 Jawza 1399``: the Solar Hijri date (jdatetime's conversion), with the
     language's month names and digits."""

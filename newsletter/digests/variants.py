@@ -172,6 +172,27 @@ def readers_by_language(subscriber_ids: sa.Select) -> Counter[str]:
     return counts
 
 
+@dataclass(frozen=True)
+class PlannedLanguage:
+    language: str
+    readers: int
+    sent_in: str  # their own language, or the default one (the fallback)
+
+    @property
+    def falls_back(self) -> bool:
+        return self.sent_in != self.language
+
+
+def send_plan(digest: Digest, counts: Counter[str]) -> list[PlannedLanguage]:
+    """Per configured language: how many readers, and which variant they will get."""
+    sendable = sendable_languages(digest)
+    return [
+        PlannedLanguage(language, counts.get(language, 0), language_for(language, sendable))
+        for language in i18n.languages()
+        if counts.get(language, 0) or language in sendable
+    ]
+
+
 def fallbacks(digest: Digest, counts: Counter[str]) -> dict[str, int]:
     """Readers per language whose variant cannot be sent (they get the default one)."""
     sendable = sendable_languages(digest)
