@@ -133,6 +133,11 @@ def fix_language(tag: str | None) -> None:
     refresh()  # Flask-Babel keeps the locale it chose first for the request
 
 
+def refresh_language() -> None:
+    """Forget the language chosen for this request (a person just changed theirs)."""
+    refresh()
+
+
 def language_fixed() -> bool:
     """Whether this page speaks a person's own language (``fix_language``)."""
     return bool(has_request_context() and g.get("fixed_language"))

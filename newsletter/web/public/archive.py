@@ -115,6 +115,17 @@ def session(slug: str) -> str:
     if found is None:
         abort(404, "There is no published session at this address.")
     report = report_of(found)
+    # In the page's language when the session has a translation in it (the points
+    # each in theirs: one without a translation stays in the original).
+    language = i18n.current_language()
+    translated = (found.translations or {}).get(language, {})
     return render_template(
-        "public/session.html", session=found, has_report=bool(report and report.current)
+        "public/session.html",
+        session=found,
+        has_report=bool(report and report.current),
+        content_language=language if translated else None,
+        heading=render.session_heading(found),
+        title=translated.get("title") or found.title,
+        narrative=translated.get("narrative") or found.narrative,
+        points=[((point.translations or {}).get(language) or point.text) for point in found.points],
     )
