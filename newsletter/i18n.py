@@ -4,10 +4,11 @@ words, dates and numbers in it.
 A language is a tag as it appears in ``NEWSLETTER_LANGUAGES`` (``en``, ``fa-AF``, ``ps``;
 the first is the default), and each one other than English is a gettext catalog under
 ``newsletter/translations/<locale>/``: adding a language is adding a catalog and naming
-it in the setting. Pages follow, in order, a language a view has fixed (a page reached
-by a personal link speaks its reader's language), the switcher's cookie, a logged-in
-staff member's own choice, then ``Accept-Language``; emails are rendered in the
-recipient's language with ``force_language``.
+it in the setting. Public pages follow, in order, a language a view has fixed (a page
+reached by a personal link speaks its reader's language), the switcher's cookie, then
+``Accept-Language``; emails are rendered in the
+recipient's language with ``force_language``. Staff pages speak the staff member's own
+choice, else the default language.
 """
 
 from __future__ import annotations
@@ -148,15 +149,15 @@ def request_language() -> str:
     fixed = g.get("fixed_language")
     if fixed:
         return str(fixed)
+    if request.blueprint in {"staff", "outbox"}:
+        # Staff pages follow the staff member's own choice (their account page), not
+        # the public switcher nor the browser.
+        from flask_login import current_user
+
+        return known(getattr(current_user, "language", None)) or default_language()
     chosen = known(request.cookies.get(COOKIE))
     if chosen:
         return chosen
-    if request.blueprint in {"staff", "outbox"}:
-        from flask_login import current_user
-
-        own = known(getattr(current_user, "language", None))
-        if own:
-            return own
     return from_accept_language()
 
 
