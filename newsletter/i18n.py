@@ -222,8 +222,10 @@ def digits(text: str, tag: str | None = None) -> str:
 
 
 def number(value: int | float) -> str:
+    """``value`` with the language's separators and digits (Babel gives the separators;
+    its numbering systems do not change the digits themselves)."""
     locale = Locale.parse(locale_id(current_language()))
-    return format_decimal(value, locale=locale, numbering_system=_numbering(locale))
+    return digits(format_decimal(value, locale=locale, numbering_system=_numbering(locale)))
 
 
 def solar_month_name(number: int) -> str:
