@@ -21,16 +21,16 @@ CATALOGS = newsletter/translations
 POT = $(CATALOGS)/messages.pot
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d $(CATALOGS)
+	$(VENV)/bin/pybabel -q compile -d $(CATALOGS)
 
 # After changing wording in templates or code: extract, then merge into each catalog
 # (new entries come untranslated; tests/test_catalogs.py fails until they are filled).
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
-	  --omit-header -o $(POT) newsletter templates
+	  -o $(POT) newsletter templates
 
 update-catalogs: extract-messages
-	$(VENV)/bin/pybabel update -i $(POT) -d $(CATALOGS) --no-fuzzy-matching --omit-header --no-location
+	$(VENV)/bin/pybabel update -i $(POT) -d $(CATALOGS) --no-fuzzy-matching
 
 run: install
 	$(FLASK) db upgrade

@@ -102,9 +102,7 @@ def _check(page: Any, path: str, problems: list[str]) -> None:
 def _check_language(page: Any, path: str, language: str, problems: list[str]) -> None:
     """A public page speaks the cookie's language (a personal link's page its reader's,
     English here) and is laid out in its direction."""
-    lang, direction = page.evaluate(
-        "[document.documentElement.lang, document.documentElement.dir]"
-    )
+    lang, direction = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
     personal = any(part in path for part in ("/preferences/", "/unsubscribe/", "/confirm/"))
     wanted = "en" if personal else language
     if lang != wanted:
