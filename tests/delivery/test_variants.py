@@ -4,6 +4,7 @@ English one; staff are told beforehand how many get that fallback."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import sqlalchemy as sa
@@ -103,3 +104,44 @@ def test_an_incomplete_variant_is_not_sent(app, add_subscribers, digest_id, star
     execution.work_on(app, digest_id)
     received = outbox.wait_for(len(languages))
     assert {message.message["Content-Language"] for message in received} == {"en"}
+
+
+def test_the_archive_keeps_each_variant_with_hreflang_links_and_a_feed_per_language(
+    app, client, add_subscribers, digest_id, start, outbox
+):
+    import feedparser
+
+    _mixed_list(app, add_subscribers)
+    give_dari_variant(app, digest_id)
+    with app.app_context():
+        digest = db.session.get(Digest, digest_id)
+        sends.start_send(digest, in_archive=True)
+        db.session.commit()
+    execution.work_on(app, digest_id)
+    with app.app_context():
+        slug = db.session.get(Digest, digest_id).slug
+        english_subject = db.session.get(Digest, digest_id).subject
+
+    english = client.get(f"/archive/{slug}").get_data(as_text=True)
+    links = re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)"', english)
+    assert [(tag, href.rsplit("/archive/", 1)[1]) for tag, href in links] == [
+        ("en", slug),
+        ("fa-AF", f"{slug}/fa-AF"),
+    ]
+    assert 'rel="alternate" hreflang="ps"' not in english  # no Pashto variant was sent
+    dari = client.get(f"/archive/{slug}/fa-AF")
+    assert dari.status_code == 200
+    page = dari.get_data(as_text=True)
+    assert f"<title>{DARI_SUBJECT}" in page
+    assert 'lang="fa-AF" dir="rtl"' in page  # the article, whatever the page's language
+    assert "نکتهٔ شمارهٔ 1 دربارهٔ" in page
+    assert client.get(f"/archive/{slug}/ps").status_code == 404
+
+    feed = feedparser.parse(client.get("/archive/feed.xml?lang=fa-AF").data)
+    assert feed.bozo == 0, feed.bozo_exception
+    assert feed.feed.language == "fa-AF"
+    assert [entry.title for entry in feed.entries] == [DARI_SUBJECT]
+    assert feed.entries[0].link.endswith(f"/archive/{slug}/fa-AF")
+    english_feed = feedparser.parse(client.get("/archive/feed.xml").data)
+    assert [entry.title for entry in english_feed.entries] == [english_subject]
+    assert client.get("/archive/feed.xml?lang=xx").status_code == 404
