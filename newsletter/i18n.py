@@ -27,6 +27,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from flask_babel import Babel, force_locale, lazy_gettext, pgettext, refresh
 
 COOKIE = "lang"
+_EXTENSION = "newsletter.languages"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 _TAG_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
@@ -57,7 +58,7 @@ def placeholders(text: str) -> list[str]:
 
 
 def parse_languages(value: object) -> list[str]:
-    """``NEWSLETTER_LANGUAGES`` (``"en,fa-AF,ps"`` or a JSON list) as tags; refuses an
+    """``NEWSLETTER_LANGUAGES`` (``"en,fa-AF,ps"``) as tags; refuses an
     empty list, a malformed tag or one without a catalog (English needs none)."""
     items = value if isinstance(value, list | tuple) else str(value).split(",")
     tags = [str(item).strip() for item in items if str(item).strip()]
@@ -80,7 +81,7 @@ def locale_id(tag: str) -> str:
 
 
 def languages() -> list[str]:
-    return list(current_app.config["LANGUAGES"])
+    return list(current_app.extensions[_EXTENSION])
 
 
 def default_language() -> str:
@@ -264,12 +265,16 @@ def clock(moment: datetime, seconds: bool = False) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.config["LANGUAGES"] = parse_languages(app.config["LANGUAGES"])
+    tags = parse_languages(app.config["LANGUAGES"])
+    # The setting stays text (processes started for a send get it again as such); the
+    # parsed tags are kept beside it.
+    app.config["LANGUAGES"] = ",".join(tags)
+    app.extensions[_EXTENSION] = tags
     Babel(
         app,
         locale_selector=_select_locale,
         default_translation_directories=str(TRANSLATIONS),
-        default_locale=locale_id(app.config["LANGUAGES"][0]),
+        default_locale=locale_id(tags[0]),
     )
     app.jinja_env.globals.update(
         current_language=current_language,
