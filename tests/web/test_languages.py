@@ -159,3 +159,28 @@ def test_csv_import_reads_an_optional_language_column(app, runner, tmp_path):
     assert _subscriber(app, "dari@example.org").language == "fa-AF"
     assert _subscriber(app, "pashto@example.org").language == "ps"
     assert _subscriber(app, "none@example.org").language == ""
+
+
+def test_staff_choose_their_interface_language(app, client, staff_login):
+    email = staff_login()
+    page = client.get("/staff/account").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in page
+    values = form_values(page, having="language")
+    values["language"] = "fa-AF"
+    saved = client.post("/staff/account/language", data=values)
+    assert saved.status_code == 302
+    after = client.get("/staff/account").get_data(as_text=True)
+    assert '<html lang="fa-AF" dir="rtl">' in after
+    assert '<option selected value="fa-AF">' in after
+    with app.app_context():
+        from newsletter.auth.models import StaffUser
+
+        assert (
+            db.session.scalar(sa.select(StaffUser.language).where(StaffUser.email_key == email))
+            == "fa-AF"
+        )
+    values["language"] = "klingon"
+    assert client.post("/staff/account/language", data=values).status_code == 400
+    # The public switcher does not change staff pages, nor staff pages the public ones.
+    client.get("/language/ps?next=/")
+    assert '<html lang="fa-AF"' in client.get("/staff/account").get_data(as_text=True)
