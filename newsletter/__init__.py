@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI."""
-    from newsletter import celery_app, cli, config, database, logs, mailing, web
+    from newsletter import celery_app, cli, config, database, i18n, logs, mailing, web
     from newsletter.extensions import csrf, db, limiter, migrate
 
     # The instance folder (SQLite file, outbox, generated key): NEWSLETTER_INSTANCE_PATH,
@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     config.load_config(app, test_config)
     logs.init_app(app)
+    i18n.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

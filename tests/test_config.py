@@ -142,8 +142,9 @@ def test_header_bound_settings_are_checked_at_start(app_config, key, value, mess
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("CONTENT_LANGUAGE", "en\r\nBcc: x@example.org", "CONTENT_LANGUAGE must be a language"),
-        ("CONTENT_LANGUAGE", "", "CONTENT_LANGUAGE must be a language"),
+        ("LANGUAGES", "en,fa-AF\r\nBcc: x@example.org", "is not a language tag"),
+        ("LANGUAGES", "", "LANGUAGES must name at least one language"),
+        ("LANGUAGES", "en,de", "there is no catalog for 'de'"),
         ("FEEDBACK_ID", "a:b", "FEEDBACK_ID must be a short identifier"),
         ("FEEDBACK_ID", "x" * 65, "FEEDBACK_ID must be a short identifier"),
     ],

@@ -28,6 +28,8 @@ class StaffUser(Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.EDITOR)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The interface language they chose (a tag of LANGUAGES); empty: their browser's.
+    language: Mapped[str] = mapped_column(sa.String(35), default="", server_default="")
     # Part of the login session's identity: raising it (new password, deactivation)
     # ends every session of this account.
     session_version: Mapped[int] = mapped_column(default=1)

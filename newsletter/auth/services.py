@@ -109,6 +109,15 @@ def check_current_password(user: StaffUser, password: str) -> bool:
     return check_password_hash(user.password_hash, password[:MAX_PASSWORD])
 
 
+def set_language(user: StaffUser, language: str) -> None:
+    """The staff member's interface language (a tag of LANGUAGES; "" follows the
+    browser). Flushes."""
+    from newsletter import i18n
+
+    user.language = i18n.check_language(language)
+    db.session.flush()
+
+
 def set_password(user: StaffUser, password: str) -> None:
     """A new password; other sessions of this account end."""
     check_password_strength(password, user.email)

@@ -35,6 +35,12 @@ def group() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="The person's name.")
 @click.option("--organisation", default="", help="The person's organisation.")
+@click.option(
+    "--language",
+    default="",
+    metavar="TAG",
+    help="Their language, one of NEWSLETTER_LANGUAGES (e.g. fa-AF); default: the first.",
+)
 @_list_option
 @click.option(
     "--consent-note",
@@ -43,13 +49,23 @@ def group() -> None:
     help="Where and how this person consented; kept as evidence.",
 )
 def add(
-    email: str, name: str, organisation: str, list_slugs: tuple[str, ...], consent_note: str
+    email: str,
+    name: str,
+    organisation: str,
+    language: str,
+    list_slugs: tuple[str, ...],
+    consent_note: str,
 ) -> None:
     """Add EMAIL as an active subscriber."""
     lists = lists_or_default(list_slugs)
     with committing():
         outcome = roster.add_subscriber(
-            email, name=name, organisation=organisation, lists=lists, consent_note=consent_note
+            email,
+            name=name,
+            organisation=organisation,
+            lists=lists,
+            consent_note=consent_note,
+            language=language,
         )
         address = outcome.subscriber.email
     verb = "Added" if outcome.created else ("Updated" if outcome.changed else "Unchanged:")
@@ -78,7 +94,7 @@ def import_(
     send_confirmation: bool,
     dry_run: bool,
 ) -> None:
-    """Import FILE (CSV, UTF-8; columns email, name, organisation)."""
+    """Import FILE (CSV, UTF-8; columns email, name, organisation, language)."""
     if bool(consent_note) == send_confirmation:
         raise click.UsageError(
             "Say how these people consented: --consent-note TEXT (they become active) "

@@ -1,8 +1,9 @@
 """Each recipient's copy of a digest: the shared message filled with their own links.
 
 ``DigestMailer`` does the costly work once per digest (render, inline CSS, encode,
-URL prefixes, the List-Id); ``build`` then costs tens of microseconds per copy: two
-signed tokens, a few headers, a join of bytes (and a DKIM signature when enabled).
+URL prefixes, the List-Id), once for each language with a complete variant; ``build``
+then costs tens of microseconds per copy whatever its language: two signed tokens, a
+few headers, a join of bytes (and a DKIM signature when enabled).
 A staff test copy is built by the same code, with ``[Test]`` in its subject.
 """
 
@@ -16,9 +17,9 @@ from email.utils import make_msgid
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter import links
+from newsletter import i18n, links
 from newsletter.bounces import verp
-from newsletter.digests import render
+from newsletter.digests import render, variants
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
 from newsletter.mailing import headers, queue
@@ -39,12 +40,19 @@ class Recipient:
     public_id: uuid.UUID | None  # None: a tester with no subscription (public links)
     # The target list they get it through (their first by id); None: the digest's first.
     list_id: int | None = None
+    language: str = ""  # the reader's; the variant in it if complete, else the default
 
 
 class DigestMailer:
     def __init__(self, digest: Digest, *, test: bool = False) -> None:
         config = current_app.config
-        self.template = render.build_message(digest, TEST_PREFIX if test else "")
+        prefix = TEST_PREFIX if test else ""
+        # One prepared message per language that can be sent, never one per copy.
+        self.languages = variants.sendable_languages(digest)
+        self.templates = {
+            language: render.build_message(digest, prefix, language) for language in self.languages
+        }
+        self.template = self.templates[i18n.default_language()]
         self.domain = config["SENDER_DOMAIN"]
         self.digest_key = digest.public_id.hex[:16]
         self._unsubscribe = links.external_url("public.unsubscribe", token=_SLOT).split(_SLOT)
@@ -89,7 +97,8 @@ class DigestMailer:
                 self.list_ids.get(recipient.list_id, self.list_id),
             ),
         }
-        data = self.template.fill(
+        template = self.templates[variants.language_for(recipient.language, self.languages)]
+        data = template.fill(
             copy_headers, {"unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url}
         )
         if self.signer is not None:  # its header lines start with a name or a space
@@ -99,7 +108,7 @@ class DigestMailer:
         return verp.return_path(recipient.delivery_id) or self.sender, data
 
 
-def send_test(digest: Digest, to_address: str, to_name: str = "") -> int:
+def send_test(digest: Digest, to_address: str, to_name: str = "", language: str = "") -> int:
     """Queue a staff test copy (sent after the caller commits): the real copy, built by
     ``DigestMailer`` like every other (signed, same headers), with ``[Test]`` in its
     subject and the tester's own links when they are a subscriber (else the public
@@ -107,12 +116,9 @@ def send_test(digest: Digest, to_address: str, to_name: str = "") -> int:
     subscriber = db.session.scalar(
         sa.select(Subscriber).where(Subscriber.email_key == to_address.lower())
     )
-    public_id = (
-        subscriber.public_id
-        if subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE
-        else None
-    )
+    active = subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE
+    public_id = subscriber.public_id if subscriber is not None and active else None
     envelope_from, data = DigestMailer(digest, test=True).build(
-        Recipient(None, to_address, to_name, public_id)
+        Recipient(None, to_address, to_name, public_id, language=language)
     )
     return queue.enqueue(to_address, data, envelope_from)

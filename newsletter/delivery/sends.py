@@ -36,6 +36,11 @@ def _audience_query(digest_id: int) -> sa.Select:
     return sa.select(Subscriber.id).where(Subscriber.status == SubscriberStatus.ACTIVE, on_a_list)
 
 
+def audience_ids(digest: Digest) -> sa.Select:
+    """The ids of the people a send started now would reach (a subquery's select)."""
+    return _audience_query(digest.id)
+
+
 def audience_size(digest: Digest) -> int:
     """How many people a send started now would reach."""
     return int(

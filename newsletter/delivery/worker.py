@@ -173,14 +173,17 @@ class Worker:
         rows = self.db.execute(
             sa.select(
                 deliveries.c.id, deliveries.c.attempts, subscribers.c.id, subscribers.c.email,
-                subscribers.c.name, subscribers.c.public_id, subscribers.c.status, their_list,
+                subscribers.c.name, subscribers.c.public_id, subscribers.c.status,
+                subscribers.c.language, their_list,
             )
             .select_from(people)
             .where(deliveries.c.id.in_(batch))
             .order_by(deliveries.c.id)
         ).all()  # fmt: skip
         self.db.commit()
-        for delivery_id, attempts, subscriber_id, email, name, public_id, status, list_id in rows:
+        for (
+            delivery_id, attempts, subscriber_id, email, name, public_id, status, language, list_id,
+        ) in rows:  # fmt: skip
             if self.stop.is_set() or self.report.stopped:
                 return  # the rest of the batch goes back to the queue
             if (
@@ -193,7 +196,9 @@ class Worker:
                 self._record(delivery_id, DeliveryStatus.SKIPPED, "not subscribed any more")
                 self.report.skipped += 1
                 continue
-            recipient = Recipient(delivery_id, email, name or "", _uuid(public_id), list_id)
+            recipient = Recipient(
+                delivery_id, email, name or "", _uuid(public_id), list_id, language or ""
+            )
             self.prepared.gate.acquire(self.stop)
             if self.stop.is_set():
                 return

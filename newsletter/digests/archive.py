@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import render_template
 from flask_sqlalchemy.pagination import Pagination
 
-from newsletter.digests import render
+from newsletter import i18n
+from newsletter.digests import render, variants
 from newsletter.digests.models import Digest, DigestStatus
 from newsletter.extensions import db
 from newsletter.slugs import slugify, unique_slug
@@ -30,9 +31,18 @@ def freeze(digest: Digest, now: datetime | None = None) -> None:
     if digest.slug is None:
         base = slugify(f"{now:%Y-%m-%d} {digest.subject}")
         digest.slug = unique_slug(Digest, base, digest.id)
-    context = render.digest_context(digest)
-    digest.archived_html = render_template("public/_digest_body.html", **context)
-    digest.archived_text = render.preview(digest).text.replace("\r\n", "\n")
+    frozen: dict[str, dict[str, str]] = {}
+    for language in variants.sendable_languages(digest):
+        with i18n.force_language(language):
+            context = render.digest_context(digest, language)
+            html = render_template("public/_digest_body.html", **context)
+            text = render.preview(digest, language=language).text.replace("\r\n", "\n")
+        if language == i18n.default_language():
+            digest.archived_html, digest.archived_text = html, text
+        else:
+            frozen[language] = {"html": html, "text": text, "subject": str(context["subject"])}
+    # Each complete variant as it went out, for the archive's page in that language.
+    digest.archived_variants = frozen or None
 
 
 # Sending, paused or sent: the web version behind a published digest's link is there.
@@ -87,6 +97,16 @@ def neighbours(digest: Digest) -> tuple[Digest | None, Digest | None]:
 
 def latest(limit: int = 20) -> list[Digest]:
     return list(page(1).items)[:limit]
+
+
+def versions(digest: Digest) -> list[tuple[str, str]]:
+    """(language, subject) of each version the archive holds, the default one first."""
+    held = [(i18n.default_language(), digest.subject)]
+    for language in i18n.languages()[1:]:
+        frozen = (digest.archived_variants or {}).get(language)
+        if frozen:
+            held.append((language, frozen.get("subject") or digest.subject))
+    return held
 
 
 def by_slug(slug: str) -> Digest | None:

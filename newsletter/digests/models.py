@@ -68,6 +68,11 @@ class Digest(Model):
     # The web version as it was sent: the archive shows it, whatever changes later.
     archived_html: Mapped[str | None] = mapped_column(sa.Text)
     archived_text: Mapped[str | None] = mapped_column(sa.Text)
+    # {language: {"subject", "preheader", "intro", "outro"}}: the digest in languages
+    # other than the default one (whose texts are the columns above).
+    variants: Mapped[dict[str, dict[str, str]] | None] = mapped_column(sa.JSON)
+    # {language: {"html", "text"}}: each variant's web version as it was sent.
+    archived_variants: Mapped[dict[str, dict[str, str]] | None] = mapped_column(sa.JSON)
 
     items: Mapped[list[DigestItem]] = relationship(
         back_populates="digest",
@@ -98,6 +103,9 @@ class DigestItem(Model):
     )
     position: Mapped[int] = mapped_column(default=0)
     text_override: Mapped[str | None] = mapped_column(sa.Text)
+    # {language: text}: the item's words in each variant (started from the point's
+    # translation).
+    translations: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
 
     digest: Mapped[Digest] = relationship(back_populates="items")
     point: Mapped[SummaryPoint] = relationship()

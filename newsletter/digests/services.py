@@ -33,7 +33,7 @@ def require_editable(digest: Digest) -> None:
         )
 
 
-def _subject(subject: str) -> str:
+def check_subject(subject: str) -> str:
     """A subject fit for a header: one line, no control characters (refused, not
     silently changed), at most MAX_SUBJECT characters."""
     try:
@@ -52,7 +52,7 @@ def _subject(subject: str) -> str:
 
 
 def create_digest(subject: str, author: StaffUser | None = None) -> Digest:
-    digest = Digest(subject=_subject(subject), created_by_id=author.id if author else None)
+    digest = Digest(subject=check_subject(subject), created_by_id=author.id if author else None)
     digest.lists = default_lists()
     db.session.add(digest)
     db.session.flush()
@@ -77,7 +77,7 @@ def update_digest(
     list_slugs: Sequence[str],
 ) -> None:
     require_editable(digest)
-    digest.subject = _subject(subject)
+    digest.subject = check_subject(subject)
     # Line breaks in a preheader become spaces: it is one line in the inbox.
     digest.preheader = clean_text(" ".join((preheader or "").split()), "preheader", MAX_SUBJECT)
     digest.intro = clean_block(intro, "intro", MAX_TEXT)

@@ -12,6 +12,7 @@ from email.policy import SMTP
 
 from flask import Flask, current_app
 
+from newsletter import i18n
 from newsletter.bounces import verp
 from newsletter.mailing import dkim, headers, queue, render, transport
 from newsletter.mailing.mime import MessageTemplate
@@ -103,7 +104,14 @@ def compiled_email(
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # The settings are part of every email (names, footer, colours): a change makes new ones.
     site = site_settings.current()
-    key = (template, subject, tuple(sorted(context.items())), slot_names, site)
+    key = (
+        template,
+        subject,
+        tuple(sorted(context.items())),
+        slot_names,
+        site,
+        i18n.current_language(),
+    )
     cache: dict[Hashable, MessageTemplate] = app.extensions.setdefault(_CACHE_KEY, {})
     compiled = None if app.jinja_env.auto_reload else cache.get(key)
     if compiled is None:

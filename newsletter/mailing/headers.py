@@ -7,6 +7,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
 
+from newsletter import i18n
 from newsletter.mailing.encoding import phrase
 from newsletter.mailing.mime import check_header_value, encode_header, format_address
 from newsletter.settings import services as site_settings
@@ -23,13 +24,14 @@ def sender() -> tuple[str, str]:
 
 
 def common_headers(subject: str) -> dict[str, str]:
-    """Headers every copy of one email shares."""
+    """Headers every copy of one email shares; ``Content-Language`` is the language it
+    is rendered in (``i18n.force_language``)."""
     name, address = sender()
     headers = {
         "From": format_address(name, address),
         "Subject": encode_header(subject),
         "Auto-Submitted": "auto-generated",
-        "Content-Language": str(current_app.config["CONTENT_LANGUAGE"]),
+        "Content-Language": i18n.current_language(),
     }
     reply_to = site_settings.current().reply_to
     if reply_to:

@@ -9,10 +9,17 @@ copy costs microseconds instead of the milliseconds the ``email`` package needs.
 Each encoded piece starts at the beginning of a line; a piece that does not end a
 line is closed with a soft line break (``=`` CRLF), which decoders remove. That keeps
 the QP line-length rule without re-encoding the whole body per copy.
+
+Quoted-printable writes each byte of Arabic script (Dari, Pashto) as ``=XX``: such a
+part grows threefold, against base64's four thirds. Each part takes the shorter of the
+two (``_encoding_for``). A base64 part encodes its static text up to the first slot
+once, in whole 57-byte lines; each copy encodes only the rest, from the last whole
+line before the first slot on (for a digest, the footer with its links).
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import re
 import secrets
@@ -127,11 +134,84 @@ def _piece(text: str) -> bytes:
     return encoded + _SOFT_BREAK
 
 
+_B64_LINE = 57  # bytes per 76-character base64 line (RFC 2045 6.8)
+
+
+def _b64(data: bytes) -> bytes:
+    """Base64 in lines of 76 characters, each ended by CRLF."""
+    return base64.encodebytes(data).replace(b"\n", _CRLF)
+
+
+def _encoding_for(text: str) -> str:
+    """``base64`` when it is shorter than quoted-printable (Arabic script), else
+    ``quoted-printable`` (Latin text stays readable in the source)."""
+    data = _lines(text).encode("utf-8")
+    if data.isascii():
+        return "quoted-printable"
+    shorter = len(base64.encodebytes(data)) < len(binascii.b2a_qp(data, istext=True))
+    return "base64" if shorter else "quoted-printable"
+
+
+def _lines(text: str) -> str:
+    """Line ends as LF (CRLF and a lone CR become one), as ``_qp`` reads them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _canonical(text: str) -> bytes:
+    """UTF-8 with CRLF line ends: text in canonical form, as base64 must carry it."""
+    return _lines(text).replace("\n", "\r\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class _Base64Part:
+    """A part encoded in base64: ``head`` (whole lines, encoded once), then ``tail``,
+    the static text and slots encoded per copy."""
+
+    content_type: str
+    head: bytes
+    tail: tuple[bytes | str, ...]  # bytes: UTF-8 static text; str: a slot name
+    escape_html: bool
+    transfer_encoding = "base64"
+
+    @classmethod
+    def compile(cls, content_type: str, text: str) -> _Base64Part:
+        pieces: list[bytes | str] = []
+        position = 0
+        for match in _SLOT_RE.finditer(text):
+            if match.start() > position:
+                pieces.append(_canonical(text[position : match.start()]))
+            pieces.append(match.group(1))
+            position = match.end()
+        if position < len(text):
+            pieces.append(_canonical(text[position:]))
+        head = b""
+        if pieces and isinstance(pieces[0], bytes):
+            whole = len(pieces[0]) // _B64_LINE * _B64_LINE
+            head, pieces[0] = _b64(pieces[0][:whole]), pieces[0][whole:]
+        return cls(content_type, head, tuple(pieces), content_type == "text/html")
+
+    @property
+    def slot_names(self) -> set[str]:
+        return {piece for piece in self.tail if isinstance(piece, str)}
+
+    def encode(self, slots: Mapping[str, str]) -> Iterable[bytes]:
+        yield self.head
+        rest = []
+        for piece in self.tail:
+            if isinstance(piece, bytes):
+                rest.append(piece)
+            else:
+                value = slots[piece]
+                rest.append(_canonical(str(escape(value)) if self.escape_html else value))
+        yield _b64(b"".join(rest))
+
+
 @dataclass(frozen=True)
 class _Part:
     content_type: str
     pieces: tuple[bytes | str, ...]  # bytes: encoded static text; str: a slot name
     escape_html: bool
+    transfer_encoding = "quoted-printable"
 
     @classmethod
     def compile(cls, content_type: str, text: str) -> _Part:
@@ -167,14 +247,17 @@ class MessageTemplate:
 
     def __init__(self, *, text: str, html: str, headers: Mapping[str, str]) -> None:
         self.boundary = "=_nl_" + secrets.token_hex(12)
-        self.parts = (_Part.compile("text/plain", text), _Part.compile("text/html", html))
+        self.parts = tuple(
+            (_Base64Part if _encoding_for(body) == "base64" else _Part).compile(kind, body)
+            for kind, body in (("text/plain", text), ("text/html", html))
+        )
         self.slot_names = frozenset().union(*(part.slot_names for part in self.parts))
         self._static_headers = _header_block(headers)
         self._body_pieces = self._compile_body()
 
-    def _compile_body(self) -> tuple[bytes | _Part, ...]:
+    def _compile_body(self) -> tuple[bytes | _Part | _Base64Part, ...]:
         delimiter = b"--" + self.boundary.encode("ascii")
-        pieces: list[bytes | _Part] = [
+        pieces: list[bytes | _Part | _Base64Part] = [
             b"MIME-Version: 1.0\r\n"
             b'Content-Type: multipart/alternative; boundary="'
             + self.boundary.encode("ascii")
@@ -185,7 +268,9 @@ class MessageTemplate:
                 delimiter
                 + b"\r\nContent-Type: "
                 + part.content_type.encode("ascii")
-                + b'; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+                + b'; charset="utf-8"\r\nContent-Transfer-Encoding: '
+                + part.transfer_encoding.encode("ascii")
+                + b"\r\n\r\n"
             )
             pieces.append(part)
             pieces.append(_CRLF)

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, render_template
 from premailer import Premailer
 
-from newsletter import links
+from newsletter import i18n, links
 from newsletter.mailing.mime import slot
 from newsletter.settings import services as site_settings
 
@@ -69,6 +69,16 @@ def render_email(
     values = dict(context)
     values.update({slot_name: slot(slot_name) for slot_name in slot_names})
     values.setdefault("subject", subject)
+    # The language being rendered (``i18n.force_language``): the document's lang and
+    # dir, and the sides the mirrored layout aligns to.
+    language = i18n.current_language()
+    direction = i18n.direction(language)
+    values.update(
+        lang=language,
+        dir=direction,
+        start="right" if direction == "rtl" else "left",
+        end="left" if direction == "rtl" else "right",
+    )
     site = site_settings.current()
     values.setdefault("site_name", site.site_name)
     values.setdefault("organisation_name", site.organisation_name)

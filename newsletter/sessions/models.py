@@ -46,6 +46,9 @@ class DialogueSession(Model):
     notable_attendees: Mapped[list[str]] = column("notable_attendees")
     narrative: Mapped[str] = column("narrative")
     is_published: Mapped[bool] = mapped_column(default=False)
+    # {language: {"title": …, "narrative": …}}: the session in other languages (staff
+    # enter them beside the original, or import a translated summary).
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -77,6 +80,8 @@ class SummaryPoint(Model):
     )
     position: Mapped[int] = mapped_column(default=0)
     text: Mapped[str] = mapped_column(sa.Text)
+    # {language: text}: this point in other languages.
+    translations: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     session: Mapped[DialogueSession] = relationship(back_populates="points")

@@ -55,6 +55,7 @@ staged = sa.Table(
     sa.Column("email_key", sa.String(254), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("organisation", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(35), nullable=False),
     sa.Column("address_hash", sa.String(64)),
     sa.Column("subscriber_id", sa.Integer),  # set once the person exists
     sa.Column("status", sa.String(16)),  # the status they had; NULL: new to us
@@ -68,14 +69,17 @@ seen = sa.Table(  # every address of the file so far: later rows naming one are 
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-_COPY_SQL = "COPY import_rows (line, email, email_key, name, organisation, address_hash) FROM STDIN"
+_COPY_SQL = (
+    "COPY import_rows (line, email, email_key, name, organisation, language, address_hash)"
+    " FROM STDIN"
+)
 _INSERT_SQL = (
-    "INSERT INTO import_rows (line, email, email_key, name, organisation, address_hash)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO import_rows (line, email, email_key, name, organisation, language,"
+    " address_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-# (line, email, email key, name, organisation): a row that passed validation.
-Row = tuple[int, str, str, str, str]
+# (line, email, email key, name, organisation, language): a row that passed validation.
+Row = tuple[int, str, str, str, str, str]
 
 
 @dataclass
@@ -85,7 +89,7 @@ class BatchOutcome:
     unchanged: int = 0
     merged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
-    to_confirm: list[tuple[int, uuid.UUID, str]] = field(default_factory=list)
+    to_confirm: list[tuple[int, uuid.UUID, str, str]] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -197,6 +201,7 @@ class BatchWriter:
         changes = [
             sa.and_(subscribers.c.name == "", staged.c.name != ""),
             sa.and_(subscribers.c.organisation == "", staged.c.organisation != ""),
+            sa.and_(subscribers.c.language == "", staged.c.language != ""),
             missing_list,
         ]
         if self.consent_note is not None:
@@ -209,8 +214,9 @@ class BatchWriter:
         return int(existing or 0), int(changed or 0)
 
     def _complete_existing(self, erasures: bool) -> None:
-        """Fill an empty name or organisation; with a consent note, activate the pending."""
-        for column in ("name", "organisation"):
+        """Fill an empty name, organisation or language; with a consent note, activate the
+        pending."""
+        for column in ("name", "organisation", "language"):
             self.connection.execute(
                 subscribers.update()
                 .values({column: staged.c[column]})
@@ -240,10 +246,10 @@ class BatchWriter:
             )
         )
 
-    def _insert_new(self) -> tuple[int, list[tuple[int, uuid.UUID, str]]]:
+    def _insert_new(self) -> tuple[int, list[tuple[int, uuid.UUID, str, str]]]:
         """Insert the people new to us with their memberships and consent evidence;
-        return how many, and each one's (id, public id, address) when they must confirm
-        (people imported with consent need no mail: their rows are not read back)."""
+        return how many, and each one's (id, public id, address, language) when they must
+        confirm (people imported with consent need no mail: their rows are not read back)."""
         active = self.consent_note is not None
         status = SubscriberStatus.ACTIVE if active else SubscriberStatus.PENDING
         columns = {
@@ -252,6 +258,7 @@ class BatchWriter:
             "email_key": staged.c.email_key,
             "name": staged.c.name,
             "organisation": staged.c.organisation,
+            "language": staged.c.language,
             "status": sa.literal(status.value),
             "created_at": self.now,
             "status_changed_at": self.now,
@@ -268,6 +275,7 @@ class BatchWriter:
             subscribers.c.public_id,
             subscribers.c.email,
             subscribers.c.name,
+            subscribers.c.language,
         )
         if active:
             action, note = ConsentAction.IMPORTED, self.consent_note or ""
@@ -293,11 +301,9 @@ class BatchWriter:
                 )
                 return int(count or 0), []
             rows = self.connection.execute(
-                sa.select(new.c.id, new.c.public_id, new.c.email).add_cte(*ctes)
+                sa.select(new.c.id, new.c.public_id, new.c.email, new.c.language).add_cte(*ctes)
             ).all()
-            return len(rows), [
-                (subscriber_id, public_id, email) for subscriber_id, public_id, email in rows
-            ]
+            return len(rows), [(row[0], row[1], row[2], row[3]) for row in rows]
         # SQLite runs in this process: plain statements over the staging table are cheapest.
         fresh = staged.c.status.is_(None)
         self.connection.execute(insert)
@@ -328,13 +334,16 @@ class BatchWriter:
             )
             return int(count or 0), []
         created = self.connection.execute(
-            sa.select(subscribers.c.id, subscribers.c.public_id, subscribers.c.email)
+            sa.select(
+                subscribers.c.id,
+                subscribers.c.public_id,
+                subscribers.c.email,
+                subscribers.c.language,
+            )
             .join(staged, staged.c.subscriber_id == subscribers.c.id)
             .where(fresh)
         ).all()
-        return len(created), [
-            (subscriber_id, public_id, email) for subscriber_id, public_id, email in created
-        ]
+        return len(created), [(row[0], row[1], row[2], row[3]) for row in created]
 
     def _new_public_id(self) -> sa.ColumnElement[uuid.UUID]:
         """A random (version 4) UUID per row, made by the database."""

@@ -1,5 +1,6 @@
 """The emails of the subscription life. Per-person values are slots, so each email is
-rendered once and filled for every person (see ``mailing.send_email``)."""
+rendered once (per language) and filled for every person (see ``mailing.send_email``).
+Each is in the subscriber's language (``Subscriber.language``)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from flask import current_app
+from flask_babel import gettext
 
-from newsletter import links, mailing
+from newsletter import i18n, links, mailing
 from newsletter.settings import services as site_settings
 from newsletter.subscriptions.models import MailingList, Subscriber
 from newsletter.tokens import Purpose, make_token
 
 
 def greeting(name: str) -> str:
-    return f"Dear {name}," if name else "Hello,"
+    """In the language being rendered."""
+    return gettext("Dear %(name)s,", name=name) if name else gettext("Hello,")
 
 
 def _list_names(lists: Sequence[MailingList]) -> str:
@@ -31,19 +34,39 @@ def unsubscribe_token(subscriber: Subscriber) -> str:
     return make_token(Purpose.UNSUBSCRIBE, subscriber.public_id.hex)
 
 
-def send_confirmation(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
+def send_confirmation(
+    subscriber: Subscriber, lists: Sequence[MailingList], language: str | None = None
+) -> None:
     """The double opt-in link. The address is not confirmed yet, so nothing anyone typed
     on the form (name, organisation) goes into it: whoever fills in the form cannot make
     us mail their words to someone else. It greets neutrally and is addressed to the
     bare address."""
-    send_confirmations([(subscriber.id, subscriber.public_id, subscriber.email)], lists)
+    send_confirmations(
+        [(subscriber.id, subscriber.public_id, subscriber.email, language or subscriber.language)],
+        lists,
+    )
 
 
 def send_confirmations(
-    people: Iterable[tuple[int, uuid.UUID, str]], lists: Sequence[MailingList]
+    people: Iterable[tuple[int, uuid.UUID, str, str]], lists: Sequence[MailingList]
 ) -> int:
-    """``send_confirmation`` for each of ``people`` (id, public id, address): the email
-    is rendered once and the copies queued together. Returns how many."""
+    """``send_confirmation`` for each of ``people`` (id, public id, address, language):
+    the email is rendered once per language and the copies queued together. Returns
+    how many."""
+    by_language: dict[str, list[tuple[int, uuid.UUID, str]]] = {}
+    for subscriber_id, public_id, email, language in people:
+        by_language.setdefault(i18n.or_default(language), []).append(
+            (subscriber_id, public_id, email)
+        )
+    for language, group in by_language.items():
+        with i18n.force_language(language):
+            _send_confirmations(group, lists)
+    return sum(len(group) for group in by_language.values())
+
+
+def _send_confirmations(
+    people: list[tuple[int, uuid.UUID, str]], lists: Sequence[MailingList]
+) -> None:
     names = _list_names(lists)
     lists_phrase = f" ({names})" if names else ""
     copies = [
@@ -62,7 +85,10 @@ def send_confirmations(
     if copies:
         mailing.send_emails(
             "confirm",
-            subject=f"Please confirm your subscription to {site_settings.current().site_name}",
+            subject=gettext(
+                "Please confirm your subscription to %(site)s",
+                site=site_settings.current().site_name,
+            ),
             context={
                 "expires_hours": current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
                 "greeting": greeting(""),
@@ -70,13 +96,19 @@ def send_confirmations(
             copies=copies,
             slot_names=("lists_phrase", "confirm_url"),
         )
-    return len(copies)
 
 
 def send_already_subscribed(subscriber: Subscriber) -> None:
+    with i18n.force_language(subscriber.language):
+        _send_already_subscribed(subscriber)
+
+
+def _send_already_subscribed(subscriber: Subscriber) -> None:
     mailing.send_email(
         "already_subscribed",
-        subject=f"You are already subscribed to {site_settings.current().site_name}",
+        subject=gettext(
+            "You are already subscribed to %(site)s", site=site_settings.current().site_name
+        ),
         to_address=subscriber.email,
         to_name=subscriber.name,
         slots={
@@ -88,18 +120,23 @@ def send_already_subscribed(subscriber: Subscriber) -> None:
 
 
 def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
+    with i18n.force_language(subscriber.language):
+        _send_welcome(subscriber, lists)
+
+
+def _send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
     token = unsubscribe_token(subscriber)
     unsubscribe_url = links.external_url("public.unsubscribe", token=token)
     names = _list_names(lists)
     mailing.send_email(
         "welcome",
-        subject=f"Welcome to {site_settings.current().site_name}",
+        subject=gettext("Welcome to %(site)s", site=site_settings.current().site_name),
         to_address=subscriber.email,
         to_name=subscriber.name,
         context={"archive_url": links.external_url("public.archive_index")},
         slots={
             "greeting": greeting(subscriber.name),
-            "lists_phrase": f": you will receive {names}" if names else "",
+            "lists_phrase": gettext(": you will receive %(lists)s", lists=names) if names else "",
             "unsubscribe_url": unsubscribe_url,
             "preferences_url": preferences_url(subscriber),
         },
@@ -111,10 +148,17 @@ def send_welcome(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
 def send_unsubscribe_confirmation(subscriber: Subscriber) -> None:
     """Asked to leave by an email without our token (anyone can write one with any
     From): the subscriber gets the link to the one-button unsubscribe page instead."""
+    with i18n.force_language(subscriber.language):
+        _send_unsubscribe_confirmation(subscriber)
+
+
+def _send_unsubscribe_confirmation(subscriber: Subscriber) -> None:
     token = unsubscribe_token(subscriber)
     mailing.send_email(
         "unsubscribe_confirm",
-        subject=f"Do you want to unsubscribe from {site_settings.current().site_name}?",
+        subject=gettext(
+            "Do you want to unsubscribe from %(site)s?", site=site_settings.current().site_name
+        ),
         to_address=subscriber.email,
         slots={"unsubscribe_url": links.external_url("public.unsubscribe", token=token)},
         subscriber_id=subscriber.id,

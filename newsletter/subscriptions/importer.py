@@ -1,10 +1,11 @@
 """CSV import of subscribers, streamed in batches.
 
 Columns: ``email`` (required), ``name``, ``organisation`` (``organization`` is read
-too); other columns are ignored and named in the report. Each row is validated on
-its own: a bad row is rejected with its line number and reason, the rest go in. A
-file that cannot be read as CSV text stops the import (``ImportAborted``) and the
-caller rolls back, so nothing stored before is touched.
+too), ``language`` (a tag of LANGUAGES, e.g. ``fa-AF``; empty: the default); other
+columns are ignored and named in the report. Each row is validated on its own: a bad
+row is rejected with its line number and reason, the rest go in. A file that cannot be
+read as CSV text stops the import (``ImportAborted``) and the caller rolls back, so
+nothing stored before is touched.
 
 The file is read once, as a stream: rows are validated in Python and written a batch
 at a time by ``bulk.BatchWriter`` with a few statements per batch, so memory stays
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from newsletter import i18n
 from newsletter.subscriptions.bulk import BatchOutcome, BatchWriter, Row
 from newsletter.subscriptions.emails import send_confirmations
 from newsletter.subscriptions.models import MailingList
@@ -32,6 +34,7 @@ _COLUMNS = {
     "name": "name",
     "organisation": "organisation",
     "organization": "organisation",
+    "language": "language",
 }
 
 
@@ -151,6 +154,7 @@ def _rows(lines: Iterable[str], report: ImportReport) -> Iterator[Row]:
                 address.key,
                 clean_text(record.get("name"), "name"),
                 clean_text(record.get("organisation"), "organisation"),
+                i18n.check_language(record.get("language")),
             )
         except InvalidInput as exc:
             report.rejected.append((start, str(exc)))

@@ -72,6 +72,9 @@ class Subscriber(Model):
     email_key: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     organisation: Mapped[str] = mapped_column(sa.String(200), default="")
+    # A tag of LANGUAGES (``fa-AF``): the language of their pages and mail. Empty: the
+    # site's default language.
+    language: Mapped[str] = mapped_column(sa.String(35), default="", server_default="")
     status: Mapped[SubscriberStatus] = mapped_column(
         enum_column(SubscriberStatus), default=SubscriberStatus.PENDING
     )

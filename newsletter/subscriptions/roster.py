@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from newsletter import i18n
 from newsletter.database import rows_changed
 from newsletter.extensions import db
 from newsletter.subscriptions import services
@@ -59,6 +60,7 @@ def add_subscriber(
     lists: list[MailingList],
     consent_note: str | None,
     source: SubscriberSource = SubscriberSource.CLI,
+    language: str = "",
     now: datetime | None = None,
 ) -> Outcome:
     """Add (or complete) a subscriber: active at once with a note of the consent staff
@@ -75,6 +77,7 @@ def add_subscriber(
         organisation=clean_text(organisation, "organisation"),
         lists=lists,
         consent_note=consent_note,
+        language=i18n.check_language(language),
         action=ConsentAction.ADDED,
         source=source,
         now=now,
@@ -92,6 +95,7 @@ def apply_row(
     action: ConsentAction,
     now: datetime,
     source: SubscriberSource = SubscriberSource.CLI,
+    language: str = "",
 ) -> Outcome:
     """Create or complete one subscriber from staff input.
 
@@ -109,6 +113,7 @@ def apply_row(
             name=name,
             organisation=organisation,
             source=source,
+            language=language,
         )
         db.session.add(subscriber)
         services.replace_memberships(subscriber, lists)
@@ -122,6 +127,8 @@ def apply_row(
         existing.name, changed = name, True
     if organisation and not existing.organisation:
         existing.organisation, changed = organisation, True
+    if language and not existing.language:
+        existing.language, changed = language, True
     present = {membership.list_id for membership in existing.memberships}
     missing = [mailing_list for mailing_list in lists if mailing_list.id not in present]
     if missing:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import i18n
 from newsletter.bounces.models import InboundMessage
 from newsletter.database import by_public_id, compare_and_set, insert_or_ignore
 from newsletter.delivery.models import Delivery
@@ -72,6 +73,7 @@ class SubscribeRequest:
     organisation: str = ""
     list_slugs: Sequence[str] = ()
     consent_version: str = ""
+    language: str = ""  # a tag of LANGUAGES; empty: the default
 
 
 class LinkNoLongerValid(Exception):
@@ -148,6 +150,7 @@ class CheckedRequest:
     organisation: str
     list_ids: tuple[int, ...]
     consent_version: str
+    language: str = ""
 
 
 def check_subscription(request: SubscribeRequest) -> CheckedRequest:
@@ -160,6 +163,7 @@ def check_subscription(request: SubscribeRequest) -> CheckedRequest:
         organisation=clean_text(request.organisation, "organisation"),
         list_ids=tuple(mailing_list.id for mailing_list in lists),
         consent_version=_consent_version(request.consent_version, record=False),
+        language=i18n.check_language(request.language),
     )
 
 
@@ -210,6 +214,7 @@ def apply_subscription(
             name=name,
             organisation=organisation,
             source=source,
+            language=checked.language,
         )
         subscriber.confirmation_sent_at = now
         db.session.add(subscriber)
@@ -226,13 +231,15 @@ def apply_subscription(
             "name": name,
             "organisation": organisation,
             "lists": [mailing_list.id for mailing_list in lists],
+            "language": checked.language,
         }
 
     set_status(subscriber, SubscriberStatus.PENDING, now)
     origin = origin.clipped()
     record(subscriber, ConsentAction.REQUESTED, now, origin, consent_version, lists)
     if new or _take_confirmation_slot(subscriber, now):
-        send_confirmation(subscriber, lists)
+        # In the language the form asked for (nothing typed, so it may differ from ours).
+        send_confirmation(subscriber, lists, language=checked.language or subscriber.language)
 
 
 def resend_confirmation(public_id: str, now: datetime | None = None) -> None:
@@ -306,6 +313,7 @@ def _apply_held_changes(subscriber: Subscriber) -> None:
     subscriber.email = held.get("email") or subscriber.email
     subscriber.name = held.get("name") or subscriber.name
     subscriber.organisation = held.get("organisation") or subscriber.organisation
+    subscriber.language = held.get("language") or subscriber.language
     lists = _lists_by_id(held.get("lists") or []) or default_lists()
     replace_memberships(subscriber, lists)
 
@@ -320,11 +328,15 @@ def update_preferences(
     organisation: str,
     list_slugs: Sequence[str],
     origin: Origin,
+    language: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Change name, organisation and lists. Choosing no list leaves them all; choosing
-    lists while not active subscribes again (the signed link proves the address)."""
+    """Change name, organisation, language and lists. Choosing no list leaves them all;
+    choosing lists while not active subscribes again (the signed link proves the
+    address)."""
     now = now or utcnow()
+    if language is not None:
+        subscriber.language = i18n.check_language(language)
     subscriber.name = clean_text(name, "name")
     subscriber.organisation = clean_text(organisation, "organisation")
     lists = resolve_lists(list_slugs, public_only=True)

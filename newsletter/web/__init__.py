@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -20,25 +21,25 @@ TOO_MANY_REQUESTS = 429
 
 # What a person sees for each error; never a stack trace or an internal detail.
 _MESSAGES = {
-    400: "The request could not be understood.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing at this address.",
-    405: "This page cannot be used that way.",
-    413: "What you sent is too large.",
-    429: "Too many attempts. Please wait a few minutes and try again.",
-    500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
+    400: _l("The request could not be understood."),
+    403: _l("You are not allowed to do that."),
+    404: _l("There is nothing at this address."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. Nothing you sent was lost; please try again."),
 }
 
 # Page titles: words for people, not HTTP's reason phrases ("Bad Request").
 _TITLES = {
-    400: "This request could not be used",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not available this way",
-    413: "Too large",
-    429: "Too many attempts",
-    500: "Something went wrong",
+    400: _l("This request could not be used"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Not available this way"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
 }
 
 _CSP = (
@@ -142,7 +143,7 @@ def _site_context() -> dict[str, object]:
 def _http_error(error: HTTPException) -> tuple[str, int] | Response:
     code = error.code or 500
     if isinstance(error, CSRFError):
-        message = (
+        message = _l(
             "This form has expired or was sent from elsewhere. "
             "Please reload the page and try again."
         )
@@ -158,13 +159,14 @@ def _http_error(error: HTTPException) -> tuple[str, int] | Response:
         default = type(error).description
         own = error.description if error.description != default else None
         message = own or _MESSAGES.get(code, error.name)
+    message = str(message)
     if request.accept_mimetypes.best == "application/json":
         response = jsonify(error=message)
         response.status_code = code
         return response
     # A refusal class of ours names itself ("This link does not work"); werkzeug's don't.
     own_name = type(error).__module__.startswith("newsletter.")
-    title = error.name if own_name else _TITLES.get(code, error.name)
+    title = str(error.name if own_name else _TITLES.get(code, error.name))
     return render_template("error.html", code=code, title=title, message=message), code
 
 
@@ -186,7 +188,7 @@ def _refuse_nul() -> None:
     even compare text with one): 400 with a reason, before any view reads it."""
     values = [request.path, *request.args.keys(), *request.args.values()]
     if any("\x00" in value for value in values):
-        abort(400, "The address contains a NUL character.")
+        abort(400, _l("The address contains a NUL character."))
 
 
 def _security_headers(response: Response) -> Response:

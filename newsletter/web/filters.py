@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from newsletter import i18n
 from newsletter.settings import services as site_settings
 from newsletter.timeutil import as_utc
 from newsletter.words import label, plural
@@ -17,12 +18,13 @@ def local(moment: datetime) -> datetime:
 
 
 def day(value: date | datetime | None) -> str:
-    """ "8 June 2020": never 06/08/2020, which half the world reads as 6 August."""
+    """ "8 June 2020": never 06/08/2020, which half the world reads as 6 August; in the
+    page's language (with the Solar Hijri date on Dari and Pashto pages)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = local(value)
-    return f"{value.day} {value:%B %Y}"
+    return i18n.day(value)
 
 
 def moment(value: datetime | None, seconds: bool = False) -> str:
@@ -30,8 +32,7 @@ def moment(value: datetime | None, seconds: bool = False) -> str:
     if value is None:
         return ""
     shown = local(value)
-    clock = f"{shown:%H:%M:%S}" if seconds else f"{shown:%H:%M}"
-    return f"{shown.day} {shown:%B %Y}, {clock}"
+    return f"{i18n.day(shown.date())}, {i18n.clock(shown, seconds)}"
 
 
 def input_value(value: datetime | None) -> str:

@@ -147,6 +147,39 @@ def test_killed_sender_resumes_and_misses_no_one(
     assert _finished(app, digest_id) == (DigestStatus.SENT, set())
 
 
+def test_killed_sender_with_variants_resumes_each_reader_in_their_language(
+    app, add_subscribers, digest_id, start, outbox
+):
+    """Exactly once with variants: killed mid-send and resumed, every reader gets their
+    language's copy, and only the messages in flight at the crash are sent twice."""
+    from tests.delivery.test_variants import DARI_SUBJECT, give_dari_variant, set_languages
+
+    english = add_subscribers(60, prefix="en")
+    dari = add_subscribers(60, prefix="fa")
+    set_languages(app, dict.fromkeys(dari, "fa-AF"))
+    give_dari_variant(app, digest_id)
+    start(digest_id)
+    sender = _flask(app, "digest", "send", str(digest_id))
+    in_flight = _kill_after(app, digest_id, sender, outbox, 50)
+    assert in_flight is not None, sender.communicate()[0].decode()
+
+    resumed = _flask(app, "digest", "send", str(digest_id), "--reclaim")
+    output = resumed.communicate(timeout=120)[0].decode()
+    assert resumed.returncode == 0, output
+
+    counts = Counter(received.to for received in outbox.received)
+    assert set(counts) == set(english) | set(dari)
+    assert sum(count - 1 for count in counts.values()) == in_flight
+    for received in outbox.received:
+        wanted = DARI_SUBJECT if received.to in dari else None
+        if wanted:
+            assert received.message["Subject"] == wanted
+            assert received.message["Content-Language"] == "fa-AF"
+        else:
+            assert received.message["Content-Language"] == "en"
+    assert _finished(app, digest_id) == (DigestStatus.SENT, set())
+
+
 def test_resume_without_reclaim_waits_for_stale_claims(
     app, add_subscribers, digest_id, start, outbox
 ):

@@ -51,10 +51,41 @@ def _digest(request: pytest.FixtureRequest) -> bytes:
     return request.getfixturevalue("outbox").wait_for(1)[0].data
 
 
+def _dari_confirmation(request: pytest.FixtureRequest) -> bytes:
+    request.getfixturevalue("make_list")("digest", "Dialogue digest", default=True)
+    client = request.getfixturevalue("client")
+    subscribe(
+        client,
+        "maryam@example.org",
+        environ_base={"HTTP_ACCEPT_LANGUAGE": "fa-AF"},
+        name="مریم احمدی",
+    )
+    message = request.getfixturevalue("outbox").wait_for(1)[0]
+    assert message.message["Content-Language"] == "fa-AF"
+    return message.data
+
+
+def _dari_digest(request: pytest.FixtureRequest) -> bytes:
+    from tests.delivery.test_variants import give_dari_variant, set_languages
+
+    app = request.getfixturevalue("app")
+    digest_id = request.getfixturevalue("digest_id")
+    readers = request.getfixturevalue("add_subscribers")(1)
+    set_languages(app, dict.fromkeys(readers, "fa-AF"))
+    give_dari_variant(app, digest_id)
+    request.getfixturevalue("start")(digest_id)
+    execution.work_on(app, digest_id)
+    message = request.getfixturevalue("outbox").wait_for(1)[0]
+    assert message.message["Content-Language"] == "fa-AF"
+    return message.data
+
+
 KINDS: dict[str, Callable[[pytest.FixtureRequest], bytes]] = {
     "confirmation": _confirmation,
     "welcome": _welcome,
     "digest with a preheader and a Persian subject": _digest,
+    "confirmation in Dari": _dari_confirmation,
+    "digest in Dari": _dari_digest,
 }
 
 

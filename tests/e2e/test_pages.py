@@ -77,7 +77,11 @@ def _links(page: Any, base: str) -> list[str]:
     found = []
     for href in hrefs:
         parts = urlsplit(urljoin(base, href))
-        if parts.netloc == urlsplit(base).netloc and not parts.path.endswith(SKIPPED_SUFFIXES):
+        if (
+            parts.netloc == urlsplit(base).netloc
+            and not parts.path.endswith(SKIPPED_SUFFIXES)
+            and not parts.path.startswith("/language/")  # the switcher: one language a run
+        ):
             found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return found
 
@@ -95,8 +99,23 @@ def _check(page: Any, path: str, problems: list[str]) -> None:
         problems.append(f"{path} at {WIDTHS[0]} px: {violation}")
 
 
-def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page):
+def _check_language(page: Any, path: str, language: str, problems: list[str]) -> None:
+    """A public page speaks the cookie's language (a personal link's page its reader's,
+    English here) and is laid out in its direction."""
+    lang, direction = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
+    personal = any(part in path for part in ("/preferences/", "/unsubscribe/", "/confirm/"))
+    wanted = "en" if personal else language
+    if lang != wanted:
+        problems.append(f"{path}: lang={lang}, not {wanted}")
+    if direction != ("ltr" if wanted == "en" else "rtl"):
+        problems.append(f"{path}: dir={direction} for {wanted}")
+
+
+@pytest.mark.parametrize("language", ["en", "fa-AF", "ps"])
+def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page, language):
+    """In each language (the switcher's cookie): Dari and Pashto pages right to left."""
     base = site.url
+    page.context.add_cookies([{"name": "lang", "value": language, "url": base}])
     page.route(
         f"{base}{AXE_URL}",
         lambda route: route.fulfill(path=str(AXE), content_type="application/javascript"),
@@ -123,6 +142,8 @@ def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page):
         visited.append(path)
         queue += _links(page, base)
         _check(page, path, problems)
+        if not urlsplit(path).path.startswith(("/staff", "/outbox")):
+            _check_language(page, path, language, problems)
 
     # A page reached by a form, not a link: the check of an import (a duplicate here).
     page.goto(base + "/staff/sessions/import")

@@ -9,6 +9,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 import pytest
+from markupsafe import escape
 
 from newsletter.mailing.mime import (
     HeaderValueError,
@@ -185,3 +186,60 @@ def test_long_names_and_subjects_fold_into_short_encoded_words():
         '"Ann \\"the\\" Reader" <a@example.org>'
     )
     assert format_address("Ann Reader", "a@example.org") == "Ann Reader <a@example.org>"
+
+
+DARI_TEXT = (
+    slot("greeting") + "\n"
+    + "خلاصهٔ نشست‌های گفت‌وگوی کارشناسی ما، چند بار در سال. " * 40 + "\n"
+    + ".خطی که با نقطه آغاز می‌شود\n"
+    + "لغو اشتراک: " + slot("url") + "\n"
+)  # fmt: skip
+DARI_HTML = "<p>" + "نکات اصلی نشست " * 300 + '</p><p><a href="' + slot("url") + '">لغو</a></p>'
+
+
+def _part_encodings(data: bytes) -> dict[str, str]:
+    message = _parse(data)
+    return {
+        part.get_content_type(): str(part["Content-Transfer-Encoding"])
+        for part in message.iter_parts()
+    }
+
+
+@pytest.mark.parametrize(
+    ("greeting", "url"),
+    [
+        ("مریم گرامی،", "https://news.example.org/unsubscribe/abc.def"),
+        ("Dear <Ann> & co,", "https://x.example/?a=1&b=2" + "t" * 300),
+        ("", ""),
+    ],
+)
+def test_arabic_script_parts_go_in_base64_and_decode_exactly(greeting, url):
+    """Quoted-printable writes each byte of Arabic script as ``=XX`` (three times the
+    size); base64 costs four thirds, so such a part goes in base64, 7-bit, in lines of
+    76, with no line starting with a dot, and decodes to what was rendered."""
+    template = MessageTemplate(text=DARI_TEXT, html=DARI_HTML, headers={"Subject": "x"})
+    data = template.fill({"To": "a@example.org"}, {"greeting": greeting, "url": url})
+    assert _part_encodings(data) == {"text/plain": "base64", "text/html": "base64"}
+    assert all(byte < 128 for byte in data)
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    assert b"\r\n." not in data
+    text, html = _parts(_parse(data))
+    assert text.replace("\r\n", "\n") == DARI_TEXT.replace(slot("greeting"), greeting).replace(
+        slot("url"), url
+    )
+    escaped = str(escape(url))
+    assert html == DARI_HTML.replace(slot("url"), escaped)
+    # Half the size quoted-printable would have been.
+    english = MessageTemplate(text=TEXT, html=HTML, headers={})
+    assert _part_encodings(english.fill({}, {"name": "A", "url": "u"})) == {
+        "text/plain": "quoted-printable",
+        "text/html": "quoted-printable",
+    }
+    qp_size = len(encoding_qp(DARI_TEXT)) + len(encoding_qp(DARI_HTML))
+    assert len(data) < qp_size * 0.6
+
+
+def encoding_qp(text: str) -> bytes:
+    from newsletter.mailing.mime import _qp
+
+    return _qp(text)

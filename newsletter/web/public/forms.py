@@ -2,10 +2,12 @@
 
 from collections.abc import Iterable
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -32,8 +34,13 @@ class ListChoiceField(SelectMultipleField):
 def honeypot() -> StringField:
     """A field hidden from people by CSS and filled in by form-spamming bots."""
     return StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
+
+
+def language_field() -> SelectField:
+    """The reader's language (choices set by the view from LANGUAGES)."""
+    return SelectField(_l("Language of the emails and pages"), choices=[], validate_choice=True)
 
 
 class SubscribeForm(FlaskForm):
@@ -45,31 +52,35 @@ class SubscribeForm(FlaskForm):
         csrf = False
 
     email = StringField(
-        "Email address",
-        validators=[DataRequired("Please enter an email address."), Length(max=MAX_ADDRESS)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Please enter an email address.")), Length(max=MAX_ADDRESS)],
         render_kw={"autocomplete": "email", "type": "email", "maxlength": MAX_ADDRESS},
     )
     name = StringField(
-        "Name (optional)",
+        _l("Name (optional)"),
         validators=[Length(max=MAX_NAME)],
         render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
     )
     organisation = StringField(
-        "Organisation (optional)",
+        _l("Organisation (optional)"),
         validators=[Length(max=MAX_NAME)],
         render_kw={"autocomplete": "organization", "maxlength": MAX_NAME},
     )
-    lists = ListChoiceField("Lists", choices=[])
+    lists = ListChoiceField(_l("Lists"), choices=[])
+    language = language_field()
     consent_version = HiddenField()
     website = honeypot()
 
 
 class PreferencesForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=MAX_NAME)], render_kw={"maxlength": MAX_NAME})
-    organisation = StringField(
-        "Organisation", validators=[Length(max=MAX_NAME)], render_kw={"maxlength": MAX_NAME}
+    name = StringField(
+        _l("Name"), validators=[Length(max=MAX_NAME)], render_kw={"maxlength": MAX_NAME}
     )
-    lists = ListChoiceField("Lists", choices=[])
+    organisation = StringField(
+        _l("Organisation"), validators=[Length(max=MAX_NAME)], render_kw={"maxlength": MAX_NAME}
+    )
+    lists = ListChoiceField(_l("Lists"), choices=[])
+    language = language_field()
 
 
 class ConfirmForm(FlaskForm):
@@ -78,37 +89,37 @@ class ConfirmForm(FlaskForm):
 
 class EraseForm(FlaskForm):
     sure = BooleanField(
-        "I understand that this deletes my data and cannot be undone.",
-        validators=[DataRequired("Please tick the box to confirm.")],
+        _l("I understand that this deletes my data and cannot be undone."),
+        validators=[DataRequired(_l("Please tick the box to confirm."))],
     )
 
 
 class ReportRequestForm(FlaskForm):
     name = StringField(
-        "Your name",
-        validators=[DataRequired("Please give your name."), Length(max=MAX_NAME)],
+        _l("Your name"),
+        validators=[DataRequired(_l("Please give your name.")), Length(max=MAX_NAME)],
         render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
     )
     email = StringField(
-        "Email address",
-        validators=[DataRequired("Please enter an email address."), Length(max=MAX_ADDRESS)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Please enter an email address.")), Length(max=MAX_ADDRESS)],
         render_kw={"autocomplete": "email", "type": "email", "maxlength": MAX_ADDRESS},
     )
     affiliation = StringField(
-        "Affiliation (optional)",
-        description="Your organisation or institution, if any.",
+        _l("Affiliation (optional)"),
+        description=_l("Your organisation or institution, if any."),
         validators=[Length(max=MAX_NAME)],
         render_kw={"autocomplete": "organization", "maxlength": MAX_NAME},
     )
     purpose = TextAreaField(
-        "Purpose of the request",
-        description="What you would use the report for.",
+        _l("Purpose of the request"),
+        description=_l("What you would use the report for."),
         validators=[
-            DataRequired("Please say what you would use the report for."),
+            DataRequired(_l("Please say what you would use the report for.")),
             Length(max=MAX_PURPOSE),
         ],
         render_kw={"rows": 4, "maxlength": MAX_PURPOSE},
     )
-    subscribe = BooleanField("Also subscribe me to the newsletter")
+    subscribe = BooleanField(_l("Also subscribe me to the newsletter"))
     consent_version = HiddenField()
     website = honeypot()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
+from newsletter import i18n
 from newsletter.extensions import csrf
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions import services
@@ -21,20 +24,24 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 class BadLink(BadRequest):
-    name = "This link does not work"
-    description = (
+    name = _l("This link does not work")
+    description = _l(
         "This link is damaged or is not one of ours. Please use the link from "
         "one of our emails as it was sent."
     )
 
 
 def _subscriber(purpose: Purpose, token: str) -> Subscriber | None:
-    """The subscriber a signed link names (None once erased); 400 for a forged link."""
+    """The subscriber a signed link names (None once erased); 400 for a forged link.
+    The rest of the page speaks their language."""
     try:
         public_id = read_token(purpose, token)
     except BadToken as error:
         raise BadLink from error
-    return services.subscriber_by_public_id(public_id)
+    subscriber = services.subscriber_by_public_id(public_id)
+    if subscriber is not None:
+        i18n.fix_language(subscriber.language)
+    return subscriber
 
 
 def _is_one_click(req_form: dict[str, str], raw: bytes) -> bool:
@@ -65,7 +72,7 @@ def unsubscribe_post(token: str) -> tuple[str, int]:
     raw = request.get_data(cache=True)  # read first: form parsing would consume it
     subscriber = _subscriber(Purpose.UNSUBSCRIBE, token)
     if not _is_one_click(request.form.to_dict(), raw):
-        abort(400, f"To unsubscribe, send {ONE_CLICK} in the request body.")
+        abort(400, _("To unsubscribe, send %(body)s in the request body.", body=ONE_CLICK))
     if subscriber is not None:
         with saving(page=True):
             services.unsubscribe(subscriber, origin(), note="unsubscribe link")
@@ -96,9 +103,11 @@ def preferences(token: str) -> str | Response | tuple[str, int]:
     form = PreferencesForm(obj=subscriber if request.method == "GET" else None)
     public = list_service.public_lists()
     form.lists.set_lists(public)
+    form.language.choices = i18n.choices()
     active = subscriber.status == SubscriberStatus.ACTIVE
     if request.method == "GET":
         form.lists.data = [m.mailing_list.slug for m in subscriber.memberships] if active else []
+        form.language.data = i18n.or_default(subscriber.language)
     elif form.validate_on_submit():
         # Joining a list again races a second tab doing the same: the loser runs again.
         with saving(form, retries=3) as attempt:
@@ -109,9 +118,11 @@ def preferences(token: str) -> str | Response | tuple[str, int]:
                 organisation=form.organisation.data or "",
                 list_slugs=form.lists.data or [],
                 origin=origin(),
+                language=form.language.data or "",
             )
         if attempt.ok:
-            flash("Your preferences are saved.", "success")
+            i18n.fix_language(subscriber.language)
+            flash(_("Your preferences are saved."), "success")
             return redirect(url_for("public.preferences", token=token))
     status = 400 if form.is_submitted() else 200
     return render_template(

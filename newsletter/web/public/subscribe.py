@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from newsletter import i18n
 from newsletter.database import commit_with_retry
 from newsletter.digests import archive
 from newsletter.extensions import limiter
@@ -32,10 +33,12 @@ def _subscribe_form() -> tuple[SubscribeForm, str]:
     form = SubscribeForm()
     public = list_service.public_lists()
     form.lists.set_lists(public)
+    form.language.choices = i18n.choices()
     version, text = services.current_consent()
     if not form.is_submitted():
         form.consent_version.data = version
         form.lists.data = [lst.slug for lst in public if lst.is_default]
+        form.language.data = i18n.current_language()  # the switcher's, or the browser's
     return form, text
 
 
@@ -61,6 +64,7 @@ def subscribe() -> str | Response | tuple[str, int]:
             organisation=form.organisation.data or "",
             list_slugs=form.lists.data or [],
             consent_version=form.consent_version.data or "",
+            language=form.language.data or "",
         )
         with saving(form) as attempt:
             checked = services.check_subscription(request_)  # reads only
@@ -100,6 +104,8 @@ def confirm(token: str) -> str | tuple[str, int]:
 
     form = ConfirmForm()
     subscriber = services.subscriber_by_public_id(public_id)
+    if subscriber is not None:
+        i18n.fix_language(_asked_language(subscriber))
     if request.method == "GET":
         if subscriber is None or subscriber.status not in (
             SubscriberStatus.PENDING,
@@ -123,6 +129,35 @@ def confirm(token: str) -> str | tuple[str, int]:
         "public/confirmed.html",
         preferences_url=preferences_url(subscriber),
     )
+
+
+def _asked_language(subscriber: object) -> str:
+    """The language the pending request asked for (held until confirmed), else theirs."""
+    held = getattr(subscriber, "held_changes", None) or {}
+    return str(held.get("language") or getattr(subscriber, "language", ""))
+
+
+@bp.get("/language/<lang>")
+def choose_language(lang: str) -> Response:
+    """The switcher: remember the language in a cookie for a year and go back (a
+    preference of this browser, nothing stored: a GET, like any link)."""
+    from newsletter.web.safety import safe_next
+
+    chosen = i18n.known(lang)
+    if chosen is None:
+        abort(
+            404, f"There is no page in {lang[:40]!r}: choose one of {', '.join(i18n.languages())}."
+        )
+    response = redirect(safe_next(request.args.get("next"), url_for("public.index")))
+    response.set_cookie(
+        i18n.COOKIE,
+        chosen,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["BASE_URL"].startswith("https:"),
+        httponly=True,
+    )
+    return response
 
 
 @bp.post("/confirm/<token>/resend")

@@ -44,6 +44,7 @@ from newsletter.web.staff import (  # noqa: E402,F401 - registers the views
     account,
     digests,
     home,
+    languages,
     lists,
     people,
     reports,

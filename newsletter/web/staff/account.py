@@ -8,6 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from newsletter import i18n
 from newsletter.auth import services as auth
 from newsletter.auth import throttle
 from newsletter.extensions import limiter
@@ -16,7 +17,7 @@ from newsletter.web.formtools import saving
 from newsletter.web.requests import submitted_account
 from newsletter.web.safety import safe_next
 from newsletter.web.staff import bp
-from newsletter.web.staff.forms import ButtonForm, LoginForm, PasswordForm
+from newsletter.web.staff.forms import ButtonForm, LanguageForm, LoginForm, PasswordForm
 
 FAILED = "Email or password is incorrect."
 
@@ -103,4 +104,26 @@ def account() -> str | Response | tuple[str, int]:
                 flash("Your password is changed; other sessions are logged out.", "success")
                 return redirect(url_for("staff.account"))
     status = 400 if form.is_submitted() else 200
-    return render_template("staff/account.html", form=form, logout_form=ButtonForm()), status
+    return _account_page(form, status)
+
+
+def _account_page(form: PasswordForm, status: int) -> tuple[str, int]:
+    language_form = LanguageForm(language=current_user.language)
+    language_form.language.choices = [("", "Follow my browser"), *i18n.choices()]
+    return render_template(
+        "staff/account.html", form=form, language_form=language_form, logout_form=ButtonForm()
+    ), status
+
+
+@bp.post("/account/language")
+def account_language() -> Response | tuple[str, int]:
+    """The interface language of this staff member's pages."""
+    form = LanguageForm()
+    form.language.choices = [("", "Follow my browser"), *i18n.choices()]
+    if not form.validate_on_submit():
+        return _account_page(PasswordForm(formdata=None), 400)
+    with saving(page=True):
+        auth.set_language(current_user, form.language.data or "")
+    i18n.refresh_language()
+    flash("Your interface language is saved.", "success")
+    return redirect(url_for("staff.account"))

@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from newsletter.digests import render
+from newsletter.digests import render, variants
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestItem
 from newsletter.extensions import db
@@ -76,6 +76,11 @@ def digests_edit(digest_id: int) -> WerkzeugResponse | tuple[str, int]:
         rows=[_shown(row, items.get(row.id)) for row in rows.rows],
         sessions=sessions.all_sessions(),
         chosen={item.point_id for item in digest.items},
+        incomplete_variants=[
+            language
+            for language in variants.other_languages()
+            if variants.missing(digest, language)
+        ],
         ticked=set(ticked),
     ), status
 

@@ -75,6 +75,10 @@ class StaffEditForm(FlaskForm):
     active = BooleanField("Active (can log in)")
 
 
+class LanguageForm(FlaskForm):
+    language = SelectField("Interface language", choices=[], validate_choice=True)
+
+
 class ButtonForm(FlaskForm):
     """A button that posts: only the CSRF token."""
 

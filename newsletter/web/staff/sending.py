@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from newsletter.delivery import execution, figures, sends
 from newsletter.delivery.models import DeliveryStatus
-from newsletter.digests import archive
+from newsletter.digests import archive, variants
 from newsletter.digests.models import Digest
 from newsletter.extensions import db
 from newsletter.settings import services as site_settings
@@ -47,6 +47,7 @@ def digests_send_confirm(digest_id: int) -> str:
         else archive.publishes_by_default(digest),
         zones=zone_names(),
         private_lists=[lst.name for lst in digest.lists if not lst.is_public],
+        plan=variants.send_plan(digest, variants.readers_by_language(sends.audience_ids(digest))),
     )
 
 
