@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import i18n
 from newsletter.database import by_public_id, compare_and_set, rows_changed
 from newsletter.extensions import db
 from newsletter.reports import decisions, emails
@@ -97,6 +98,7 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
         return  # verified and waiting for staff: nothing to do, nothing to send
     request.email = address.email
     request.name, request.affiliation, request.purpose = name, affiliation, purpose
+    request.language = i18n.current_language()
     db.session.flush()
     log(Action.REQUESTED, actor, report_id=report.id, request_id=request.id, at=now)
     if _take_verification_slot(request, now):
