@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from newsletter import i18n
 from newsletter.database import by_public_id, compare_and_set, rows_changed
@@ -58,13 +59,13 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
     address = normalize_address(form.email)
     name = clean_text(form.name, "name")
     if not name:
-        raise InvalidInput("Please give your name.", "name")
+        raise InvalidInput(_l("Please give your name."), "name")
     affiliation = clean_text(form.affiliation, "affiliation")
     purpose = clean_block(form.purpose, "purpose", MAX_PURPOSE)
     if not purpose:
-        raise InvalidInput("Please say what you would use the report for.", "purpose")
+        raise InvalidInput(_l("Please say what you would use the report for."), "purpose")
     if report.current is None:
-        raise InvalidInput("This session has no detailed report to ask for.")
+        raise InvalidInput(_l("This session has no detailed report to ask for."))
     if form.subscribe:
         request_subscription(
             SubscribeRequest(
