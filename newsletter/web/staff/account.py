@@ -101,7 +101,9 @@ def account() -> str | Response | tuple[str, int]:
             with saving(form) as attempt:
                 auth.set_password(current_user, form.password.data or "")
             if attempt.ok:
-                login_user(current_user)  # the session's identity changed with the version
+                # The session's identity changed with the version. The user itself, not the
+                # proxy: ``current_user`` would otherwise resolve to itself from now on.
+                login_user(current_user._get_current_object())
                 flash(_("Your password is changed; other sessions are logged out."), "success")
                 return redirect(url_for("staff.account"))
     status = 400 if form.is_submitted() else 200

@@ -120,12 +120,15 @@ def _saved_digest(digest: Digest, rows: RowsForm, added: int) -> WerkzeugRespons
     message = _("Digest saved.")
     if added:
         message += " " + ngettext(
-            "Added %(num)s point.", "Added %(num)s points.", added, num=i18n.number(added)
+            "Added %(count)s point.", "Added %(count)s points.", added, count=i18n.number(added)
         )
     if rows.removed():
         removed = len(rows.removed())
         message += " " + ngettext(
-            "Removed %(num)s item.", "Removed %(num)s items.", removed, num=i18n.number(removed)
+            "Removed %(count)s item.",
+            "Removed %(count)s items.",
+            removed,
+            count=i18n.number(removed),
         )
     flash(message, "success")
     anchor = f"item-{rows.move[0]}" if rows.move else ("items" if added else None)

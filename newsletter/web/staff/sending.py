@@ -64,10 +64,10 @@ def digests_send(digest_id: int) -> Response:
     execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
     flash(
         ngettext(
-            "Sending to %(num)s subscriber.",
-            "Sending to %(num)s subscribers.",
+            "Sending to %(count)s subscriber.",
+            "Sending to %(count)s subscribers.",
             size,
-            num=i18n.number(size),
+            count=i18n.number(size),
         ),
         "success",
     )

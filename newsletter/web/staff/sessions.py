@@ -106,17 +106,17 @@ def sessions_import_save() -> Response | tuple[str, int]:
             count = len(session.points)
             if target is not None:
                 done = ngettext(
-                    "Updated the session with %(num)s point.",
-                    "Updated the session with %(num)s points.",
+                    "Updated the session with %(count)s point.",
+                    "Updated the session with %(count)s points.",
                     count,
-                    num=i18n.number(count),
+                    count=i18n.number(count),
                 )
             else:
                 done = ngettext(
-                    "Imported the session with %(num)s point.",
-                    "Imported the session with %(num)s points.",
+                    "Imported the session with %(count)s point.",
+                    "Imported the session with %(count)s points.",
                     count,
-                    num=i18n.number(count),
+                    count=i18n.number(count),
                 )
             flash(done, "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
@@ -161,7 +161,10 @@ def _saved_session(session: DialogueSession, rows: RowsForm) -> Response:
     message = _("Saved the session and its points.")
     if removed:
         message += " " + ngettext(
-            "Removed %(num)s point.", "Removed %(num)s points.", removed, num=i18n.number(removed)
+            "Removed %(count)s point.",
+            "Removed %(count)s points.",
+            removed,
+            count=i18n.number(removed),
         )
     flash(message, "success")
     anchor = f"point-{rows.move[0]}" if rows.move else None
