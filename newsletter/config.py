@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_NOTIFY": "staff",  # staff | admins | none | addresses (list or comma-separated)
     "REPORT_REQUEST_LIMIT_PER_IP": "5 per minute;30 per hour",
     "REPORT_REQUEST_LIMIT_PER_ADDRESS": "3 per hour",
+    # Subscriber imports from the staff pages (files kept in <instance>/imports)
+    "IMPORT_MAX_MB": 50,  # largest CSV file (MB of 2**20 bytes)
+    "IMPORT_STALE_SECONDS": 120,  # a running import not heard from for this long failed
     # Rate limits (Flask-Limiter syntax). Storage: memory, or Redis in production.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -341,6 +344,15 @@ def _derive_reports(app: Flask) -> None:
             f"NEWSLETTER_REPORT_MAX_MB must be a positive number, got {config['REPORT_MAX_MB']!r}"
         )
     config["REPORT_MAX_BYTES"] = int(size * 1024 * 1024)
+    try:
+        size = float(config["IMPORT_MAX_MB"])
+    except (TypeError, ValueError):
+        size = 0.0
+    if size <= 0:
+        raise RuntimeError(
+            f"NEWSLETTER_IMPORT_MAX_MB must be a positive number, got {config['IMPORT_MAX_MB']!r}"
+        )
+    config["IMPORT_MAX_BYTES"] = int(size * 1024 * 1024)
     if config["REPORT_NOTIFY"] not in ("staff", "admins"):
         from newsletter.reports.emails import notify_addresses
         from newsletter.validation import InvalidInput
