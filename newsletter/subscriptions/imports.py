@@ -205,6 +205,12 @@ def dispatch(app: Flask, job_id: int) -> None:
     threading.Thread(target=run, args=(app, job_id), name=f"import-{job_id}", daemon=True).start()
 
 
+def idle() -> bool:
+    """Whether no import is queued or running in this process (its mail sent too)."""
+    with _state_lock:
+        return not _here
+
+
 # -- running ----------------------------------------------------------------------------
 
 
