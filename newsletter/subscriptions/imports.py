@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from flask import Flask, current_app
+from sqlalchemy.engine import CursorResult
 
 from newsletter.extensions import db
 from newsletter.reports.record import _cell as spreadsheet_safe

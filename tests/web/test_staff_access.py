@@ -57,6 +57,13 @@ def test_admin_pages_refuse_editors(app, client, staff_login):
         "staff.person_password",
         "staff.settings",
         "staff.reports_erase",  # erasing a report requester's data is an admin's
+        "staff.imports_index",  # importing subscribers is an admin's
+        "staff.imports_upload",
+        "staff.imports_show",
+        "staff.imports_start",
+        "staff.imports_again",
+        "staff.imports_progress",
+        "staff.imports_rejected",
     }
     token = staff_login.csrf_token()
     for endpoint, method, url in admin_urls:
@@ -78,6 +85,8 @@ def test_editor_reaches_content_pages(client, staff_login):
         "/staff/reports",
         "/staff/reports?status=all",
         "/staff/reports/record.csv",
+        "/staff/inbound",
+        "/staff/inbound?show=all",
     ):
         assert client.get(path).status_code == 200, path
 

@@ -1,21 +1,43 @@
-"""The staff home page: where things stand."""
+"""The staff home page: where things stand, in figures and charts, and what needs
+attention."""
 
 from __future__ import annotations
 
-from flask import render_template
+from typing import Any
 
+from flask import current_app, render_template, url_for
+
+from newsletter.delivery import health
 from newsletter.digests import services as digests
+from newsletter.reports import services as reports
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import stats
 from newsletter.web.staff import bp
 
+# The subscriber list's filters (its query string is the contract: status, list, source).
+SUBSCRIBERS = "staff.subscribers"
+
+
+def subscribers_link(**filters: Any) -> str | None:
+    """A link to the subscriber list with these filters, if this installation has it."""
+    if SUBSCRIBERS not in current_app.view_functions:
+        return None
+    return url_for(SUBSCRIBERS, **filters)
+
 
 @bp.get("/")
 def home() -> str:
+    sends = health.recent_sends()
     return render_template(
         "staff/home.html",
         counts=stats.subscriber_counts(),
         lists=stats.list_sizes(),
+        weeks=stats.weekly(),
+        sends=sends,
+        attention=health.attention(sends),
+        dkim=health.dkim_state(),
+        pending_requests=reports.pending_count(),
+        subscribers_link=subscribers_link,
         digests=digests.all_digests()[:5],
         sessions=sessions.all_sessions()[:5],
     )
