@@ -37,9 +37,26 @@ def inbound_show(message_id: int) -> str:
     )
 
 
+@bp.get("/inbound/<int:message_id>/delete")
+def inbound_delete_confirm(message_id: int) -> str:
+    item = _item(message_id)
+    if item.kind != kept.REPLY:
+        abort(404, "Only a kept reply can be deleted; mark an alert handled.")
+    return render_template(
+        "staff/confirm.html",
+        question=f"Delete the reply “{item.subject}”?",
+        detail="Its text and sender are removed for good; nobody can read it again.",
+        button="Delete the reply",
+        action=url_for("staff.inbound_action", message_id=message_id, action="delete"),
+        back=url_for("staff.inbound_show", message_id=message_id),
+    )
+
+
 @bp.post("/inbound/<int:message_id>/<any(handled, delete):action>")
 def inbound_action(message_id: int, action: str) -> Response:
     item = _item(message_id)
+    if action == "delete" and item.kind != kept.REPLY:
+        abort(404, "Only a kept reply can be deleted; mark an alert handled.")
     if not ButtonForm().validate_on_submit():
         abort(400, "This form has expired. Please send it again.")
     with saving() as attempt:
