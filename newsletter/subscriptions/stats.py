@@ -98,9 +98,16 @@ def weekly(weeks: int = 12, now: datetime | None = None) -> list[Week]:
             ConsentEvent.action == ConsentAction.UNSUBSCRIBED, ConsentEvent.at >= since
         )
     ).one()
+    # Mail stopped by the mailbox (bounced, complained): counted here unless it left
+    # consent evidence too (``stop_mail`` records one; the send loop's bounce count not).
+    recorded = sa.exists().where(
+        ConsentEvent.subscriber_id == Subscriber.id,
+        ConsentEvent.action == ConsentAction.UNSUBSCRIBED,
+        ConsentEvent.at >= Subscriber.status_changed_at,
+    )
     stopped = db.session.execute(
         sa.select(*_per_week(Subscriber.status_changed_at, starts)).where(
-            Subscriber.status.in_(STOPPED), Subscriber.status_changed_at >= since
+            Subscriber.status.in_(STOPPED), Subscriber.status_changed_at >= since, ~recorded
         )
     ).one()
     active = subscriber_counts()[SubscriberStatus.ACTIVE]

@@ -48,7 +48,9 @@ def site(live_server, make_staff, client) -> Any:
     make_staff("admin2@example.org", "admin")
     with app.app_context():
         add_subscriber("reader@example.org", lists=default_lists(), consent_note="test")
-        digest = db.session.scalar(sa.select(Digest))
+        digest = db.session.scalar(
+            sa.select(Digest).where(Digest.status == "draft").order_by(Digest.id)
+        )
         session_id = digest.items[0].point.session_id
         sends.start_send(digest)
         db.session.commit()
