@@ -335,24 +335,8 @@ def _derive_reports(app: Flask) -> None:
             "anyone can read: point it elsewhere (a report is never public)."
         )
     config["REPORTS_STORAGE_DIR"] = str(folder)
-    try:
-        size = float(config["REPORT_MAX_MB"])
-    except (TypeError, ValueError):
-        size = 0.0
-    if size <= 0:
-        raise RuntimeError(
-            f"NEWSLETTER_REPORT_MAX_MB must be a positive number, got {config['REPORT_MAX_MB']!r}"
-        )
-    config["REPORT_MAX_BYTES"] = int(size * 1024 * 1024)
-    try:
-        size = float(config["IMPORT_MAX_MB"])
-    except (TypeError, ValueError):
-        size = 0.0
-    if size <= 0:
-        raise RuntimeError(
-            f"NEWSLETTER_IMPORT_MAX_MB must be a positive number, got {config['IMPORT_MAX_MB']!r}"
-        )
-    config["IMPORT_MAX_BYTES"] = int(size * 1024 * 1024)
+    for name in ("REPORT", "IMPORT"):  # the largest report file, the largest import
+        config[f"{name}_MAX_BYTES"] = _megabytes(config, f"{name}_MAX_MB")
     if config["REPORT_NOTIFY"] not in ("staff", "admins"):
         from newsletter.reports.emails import notify_addresses
         from newsletter.validation import InvalidInput
@@ -364,6 +348,17 @@ def _derive_reports(app: Flask) -> None:
                 "NEWSLETTER_REPORT_NOTIFY must be staff, admins, none or email addresses "
                 f"separated by commas: {exc}"
             ) from exc
+
+
+def _megabytes(config: Config, key: str) -> int:
+    """A size set in MB (of 2**20 bytes), in bytes; a startup error unless positive."""
+    try:
+        size = float(config[key])
+    except (TypeError, ValueError):
+        size = 0.0
+    if size <= 0:
+        raise RuntimeError(f"NEWSLETTER_{key} must be a positive number, got {config[key]!r}")
+    return int(size * 1024 * 1024)
 
 
 def _is_domain(host: str) -> bool:
