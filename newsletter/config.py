@@ -68,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_NOTIFY": "staff",  # staff | admins | none | addresses (list or comma-separated)
     "REPORT_REQUEST_LIMIT_PER_IP": "5 per minute;30 per hour",
     "REPORT_REQUEST_LIMIT_PER_ADDRESS": "3 per hour",
+    "DASHBOARD_CACHE_SECONDS": 300,  # how long the staff home's figures are kept (0: never)
     # Subscriber imports from the staff pages (files kept in <instance>/imports)
     "IMPORT_MAX_MB": 50,  # largest CSV file (MB of 2**20 bytes)
     "IMPORT_STALE_SECONDS": 120,  # a running import not heard from for this long failed

@@ -1,14 +1,23 @@
-"""Counts for the staff pages."""
+"""Counts for the staff pages, and the dashboard's figures over the weeks.
+
+Counting a million subscribers by status takes a few hundred milliseconds on
+PostgreSQL; ``cached`` keeps a figure for ``DASHBOARD_CACHE_SECONDS`` in this process so
+that the staff home stays fast however often it is opened (it says how old its figures
+are)."""
 
 from __future__ import annotations
 
-import itertools
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 
+from newsletter.dbtypes import UTCDateTime
 from newsletter.extensions import db
 from newsletter.subscriptions.models import (
     ConsentAction,
@@ -20,6 +29,27 @@ from newsletter.subscriptions.models import (
 )
 from newsletter.timeutil import utcnow
 
+T = TypeVar("T")
+_cache: dict[tuple[int, str], tuple[float, datetime, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def cached(key: str, compute: Callable[[], T]) -> tuple[T, datetime]:
+    """``compute()`` and when it was computed, kept for ``DASHBOARD_CACHE_SECONDS`` in
+    this process (0: computed each time). The value must hold plain data, no ORM rows."""
+    seconds = float(current_app.config["DASHBOARD_CACHE_SECONDS"])
+    slot = (id(current_app._get_current_object()), key)  # type: ignore[attr-defined]
+    now = time.monotonic()
+    with _cache_lock:
+        found = _cache.get(slot)
+    if seconds > 0 and found is not None and found[0] > now:
+        return found[2], found[1]
+    value, at = compute(), utcnow()
+    if seconds > 0:
+        with _cache_lock:
+            _cache[slot] = (now + seconds, at, value)
+    return value, at
+
 
 def subscriber_counts() -> dict[SubscriberStatus, int]:
     rows = db.session.execute(
@@ -30,8 +60,18 @@ def subscriber_counts() -> dict[SubscriberStatus, int]:
     return counts
 
 
-def list_sizes() -> list[tuple[MailingList, int]]:
-    """Each list with its number of active subscribers."""
+@dataclass(frozen=True)
+class ListSize:
+    id: int
+    name: str
+    is_default: bool
+    is_public: bool
+    active: int
+
+
+def list_sizes() -> list[ListSize]:
+    """Each list with its number of active subscribers (plain values: they may be kept
+    beyond the session that read them, see ``cached``)."""
     active = (
         sa.select(Membership.list_id, sa.func.count().label("active"))
         .join(Subscriber, Subscriber.id == Membership.subscriber_id)
@@ -44,7 +84,9 @@ def list_sizes() -> list[tuple[MailingList, int]]:
         .outerjoin(active, active.c.list_id == MailingList.id)
         .order_by(MailingList.name)
     )
-    return [(mailing_list, int(count)) for mailing_list, count in rows]
+    return [
+        ListSize(lst.id, lst.name, lst.is_default, lst.is_public, int(count)) for lst, count in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -55,6 +97,7 @@ class Week:
     active: int  # active subscribers at the end of the week (see ``weekly``)
 
 
+_WEEK_SECONDS = 7 * 24 * 3600
 JOINED = (ConsentAction.CONFIRMED, ConsentAction.ADDED, ConsentAction.IMPORTED)
 STOPPED = (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED)
 
@@ -68,16 +111,24 @@ def week_starts(weeks: int, now: datetime | None = None) -> list[datetime]:
     return [monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
 
 
-def _per_week(column: Any, starts: list[datetime]) -> list[Any]:
-    """One SUM per week over a range of ``column`` (an indexed time): a single scan of
-    the weeks shown, whatever the table's size."""
-    bounds = [*starts, starts[-1] + timedelta(weeks=1)]
-    return [
-        sa.func.coalesce(
-            sa.func.sum(sa.case((sa.and_(column >= low, column < high), 1), else_=0)), 0
-        )
-        for low, high in itertools.pairwise(bounds)
-    ]
+def per_week_query(column: Any, since: datetime, *where: Any) -> sa.Select[Any]:
+    """(week, rows) since ``since`` (week 0 its first), over a range of ``column`` (an
+    indexed time): one scan of the weeks shown, whatever the table's size."""
+    start = sa.literal(since, UTCDateTime())
+    if db.session.get_bind().dialect.name == "postgresql":
+        week: Any = sa.func.floor(sa.extract("epoch", column - start) / _WEEK_SECONDS)
+    else:
+        week = sa.cast((sa.func.julianday(column) - sa.func.julianday(start)) / 7, sa.Integer)
+    return (
+        sa.select(week.label("week"), sa.func.count())
+        .where(column >= start, *where)
+        .group_by(sa.literal_column("week"))
+    )
+
+
+def _per_week(column: Any, since: datetime, *where: Any) -> dict[int, int]:
+    rows = db.session.execute(per_week_query(column, since, *where))
+    return {int(number): int(count) for number, count in rows}
 
 
 def weekly(weeks: int = 12, now: datetime | None = None) -> list[Week]:
@@ -88,16 +139,10 @@ def weekly(weeks: int = 12, now: datetime | None = None) -> list[Week]:
     aggregate queries over the weeks shown, not a scan of every subscriber's history."""
     starts = week_starts(weeks, now)
     since = starts[0]
-    joined = db.session.execute(
-        sa.select(*_per_week(ConsentEvent.at, starts)).where(
-            ConsentEvent.action.in_(JOINED), ConsentEvent.at >= since
-        )
-    ).one()
-    unsubscribed = db.session.execute(
-        sa.select(*_per_week(ConsentEvent.at, starts)).where(
-            ConsentEvent.action == ConsentAction.UNSUBSCRIBED, ConsentEvent.at >= since
-        )
-    ).one()
+    joined = _per_week(ConsentEvent.at, since, ConsentEvent.action.in_(JOINED))
+    unsubscribed = _per_week(
+        ConsentEvent.at, since, ConsentEvent.action == ConsentAction.UNSUBSCRIBED
+    )
     # Mail stopped by the mailbox (bounced, complained): counted here unless it left
     # consent evidence too (``stop_mail`` records one; the send loop's bounce count not).
     recorded = sa.exists().where(
@@ -105,15 +150,13 @@ def weekly(weeks: int = 12, now: datetime | None = None) -> list[Week]:
         ConsentEvent.action == ConsentAction.UNSUBSCRIBED,
         ConsentEvent.at >= Subscriber.status_changed_at,
     )
-    stopped = db.session.execute(
-        sa.select(*_per_week(Subscriber.status_changed_at, starts)).where(
-            Subscriber.status.in_(STOPPED), Subscriber.status_changed_at >= since, ~recorded
-        )
-    ).one()
+    stopped = _per_week(
+        Subscriber.status_changed_at, since, Subscriber.status.in_(STOPPED), ~recorded
+    )
     active = subscriber_counts()[SubscriberStatus.ACTIVE]
     rows: list[Week] = []
     for index in range(weeks - 1, -1, -1):
-        left = int(unsubscribed[index]) + int(stopped[index])
-        rows.append(Week(starts[index], int(joined[index]), left, active))
-        active = max(active - int(joined[index]) + left, 0)
+        left = unsubscribed.get(index, 0) + stopped.get(index, 0)
+        rows.append(Week(starts[index], joined.get(index, 0), left, active))
+        active = max(active - joined.get(index, 0) + left, 0)
     return rows[::-1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from newsletter.bounces.models import EventKind, MailEvent
 from newsletter.delivery import execution
 from newsletter.digests.models import Digest, DigestStatus
@@ -115,3 +117,19 @@ def test_pending_report_requests_are_counted(app, client, staff_login, slug):
     staff_login()
     html = client.get("/staff/").get_data(as_text=True)
     assert '<dt>Report requests</dt><dd><a href="/staff/reports">1</a>' in html
+
+
+@pytest.mark.app_config(DASHBOARD_CACHE_SECONDS=300)
+def test_the_figures_are_kept_for_a_while(app, client, staff_login, make_list):
+    """Counting a million subscribers takes a while: the page keeps its figures."""
+    make_list("digest", "Dialogue digest", default=True)
+    staff_login()
+    first = client.get("/staff/").get_data(as_text=True)
+    assert "<dt>Active</dt><dd>0</dd>" in first
+    assert "counted again at most every 300 s" in first
+    with app.app_context():
+        add_subscriber("a@example.org", lists=[list_by_slug("digest")], consent_note="x")
+        db.session.commit()
+    assert "<dt>Active</dt><dd>0</dd>" in client.get("/staff/").get_data(as_text=True)
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    assert "<dt>Active</dt><dd>1</dd>" in client.get("/staff/").get_data(as_text=True)

@@ -25,15 +25,26 @@ def subscribers_link(**filters: Any) -> str | None:
     return url_for(SUBSCRIBERS, **filters)
 
 
+def _figures() -> dict[str, Any]:
+    return {
+        "counts": stats.subscriber_counts(),
+        "lists": stats.list_sizes(),
+        "weeks": stats.weekly(),
+        "sends": health.recent_sends(),
+    }
+
+
 @bp.get("/")
 def home() -> str:
-    sends = health.recent_sends()
+    figures, computed_at = stats.cached("dashboard", _figures)
+    sends = figures["sends"]
     return render_template(
         "staff/home.html",
-        counts=stats.subscriber_counts(),
-        lists=stats.list_sizes(),
-        weeks=stats.weekly(),
+        counts=figures["counts"],
+        lists=figures["lists"],
+        weeks=figures["weeks"],
         sends=sends,
+        computed_at=computed_at,
         attention=health.attention(sends),
         dkim=health.dkim_state(),
         pending_requests=reports.pending_count(),
