@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from newsletter.bounces.models import EventKind, MailEvent
 from newsletter.delivery import execution
@@ -133,3 +134,38 @@ def test_the_figures_are_kept_for_a_while(app, client, staff_login, make_list):
     assert "<dt>Active</dt><dd>0</dd>" in client.get("/staff/").get_data(as_text=True)
     app.config["DASHBOARD_CACHE_SECONDS"] = 0
     assert "<dt>Active</dt><dd>1</dd>" in client.get("/staff/").get_data(as_text=True)
+
+
+def test_each_event_counts_in_its_own_week(app, make_list):
+    """Week boundaries: Monday 00:00 UTC starts a week; the active count is worked back."""
+    from datetime import timedelta
+
+    from newsletter.subscriptions import stats
+    from newsletter.subscriptions.models import ConsentAction, ConsentEvent, Subscriber
+    from newsletter.timeutil import utcnow
+
+    make_list("digest", "Dialogue digest", default=True)
+    now = utcnow()
+    starts = stats.week_starts(12, now)
+    with app.app_context():
+        for name in ("a", "b", "c"):
+            add_subscriber(f"{name}@example.org", lists=[list_by_slug("digest")], consent_note="x")
+        db.session.commit()
+        ids = list(db.session.scalars(sa.select(Subscriber.id).order_by(Subscriber.id)))
+        db.session.execute(sa.delete(ConsentEvent))
+        moments = [
+            (ids[0], ConsentAction.CONFIRMED, starts[2]),  # the first moment of week 2
+            (ids[1], ConsentAction.IMPORTED, starts[3] - timedelta(seconds=1)),  # still 2
+            (ids[2], ConsentAction.ADDED, starts[10] + timedelta(days=6, hours=23)),
+            (ids[2], ConsentAction.CHANGED, starts[11]),  # not a join
+            (ids[0], ConsentAction.CONFIRMED, starts[0] - timedelta(seconds=1)),  # too old
+        ]
+        for subscriber_id, action, at in moments:
+            db.session.add(ConsentEvent(subscriber_id=subscriber_id, action=action, at=at))
+        db.session.commit()
+        weeks = stats.weekly(12, now)
+        db.session.remove()
+    assert [week.start for week in weeks] == starts
+    assert [week.joined for week in weeks] == [0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0]
+    assert [week.active for week in weeks] == [0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]
+    assert all(week.start.weekday() == 0 and week.start.hour == 0 for week in weeks)
