@@ -41,6 +41,7 @@ from sqlalchemy.engine import CursorResult
 
 from newsletter.extensions import db
 from newsletter.reports.record import _cell as spreadsheet_safe
+from newsletter.reports.storage import megabytes
 from newsletter.subscriptions.importer import ImportAborted, Preview, import_subscribers, preview
 from newsletter.subscriptions.models import ImportJob, ImportStatus, MailingList
 from newsletter.timeutil import utcnow
@@ -91,7 +92,7 @@ def store_upload(stream: IO[bytes], file_name: str, staff_id: int | None, staff:
                 size += len(chunk)
                 if size > limit:
                     raise InvalidInput(
-                        f"The file is larger than {limit // (1024 * 1024)} MB, "
+                        f"The file is larger than {megabytes(limit)}, "
                         "the most an import may be. Split it, or use the command line.",
                         "file",
                     )

@@ -197,7 +197,7 @@ def test_a_file_that_cannot_be_imported_is_refused_at_upload(app, admin, content
 def test_a_file_over_the_limit_is_refused(app, admin):
     response = _upload(admin, "email\n" + "someone@example.org\n" * 200)
     assert response.status_code == 400
-    assert "larger than" in response.get_data(as_text=True)
+    assert "The file is larger than 0.001 MB" in response.get_data(as_text=True)
 
 
 def test_two_imports_of_the_same_list_at_once_are_safe(app, admin):
@@ -255,3 +255,10 @@ def test_editors_may_not_import(client, staff_login):
     staff_login("editor@example.org", "editor")
     assert client.get("/staff/import").status_code == 403
     assert "Import" not in client.get("/staff/").get_data(as_text=True).split("</nav>")[0]
+
+
+@pytest.mark.app_config(IMPORT_MAX_MB=0.01)
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(app, admin):
+    response = _upload(admin, "email\n" + "someone@example.org\n" * 60_000)  # 1.2 MB
+    assert response.status_code == 413
+    assert "an import may be at most 0.01 MB" in response.get_data(as_text=True)

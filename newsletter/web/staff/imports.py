@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from newsletter.extensions import db
+from newsletter.reports.storage import megabytes
 from newsletter.subscriptions import imports
 from newsletter.subscriptions import lists as list_service
 from newsletter.subscriptions.models import ImportJob, ImportStatus
@@ -26,7 +27,7 @@ from newsletter.web.staff.forms import ButtonForm, ImportOptionsForm, ImportUplo
 
 
 def _limit() -> str:
-    return f"{int(current_app.config['IMPORT_MAX_BYTES']) // (1024 * 1024)} MB"
+    return megabytes(int(current_app.config["IMPORT_MAX_BYTES"]))
 
 
 def _index(form: ImportUploadForm, status: int = 200) -> tuple[str, int]:
