@@ -131,7 +131,9 @@ def _per_week(column: Any, since: datetime, *where: Any) -> dict[int, int]:
     return {int(number): int(count) for number, count in rows}
 
 
-def weekly(weeks: int = 12, now: datetime | None = None) -> list[Week]:
+def weekly(
+    weeks: int = 12, now: datetime | None = None, *, active: int | None = None
+) -> list[Week]:
     """Confirmations and departures per week, and the active count at each week's end.
 
     The active count now is exact; earlier ones are worked back from it with the weeks'
@@ -153,7 +155,8 @@ def weekly(weeks: int = 12, now: datetime | None = None) -> list[Week]:
     stopped = _per_week(
         Subscriber.status_changed_at, since, Subscriber.status.in_(STOPPED), ~recorded
     )
-    active = subscriber_counts()[SubscriberStatus.ACTIVE]
+    if active is None:  # the active count now, unless the caller has it
+        active = subscriber_counts()[SubscriberStatus.ACTIVE]
     rows: list[Week] = []
     for index in range(weeks - 1, -1, -1):
         left = unsubscribed.get(index, 0) + stopped.get(index, 0)

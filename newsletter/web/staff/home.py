@@ -12,6 +12,7 @@ from newsletter.digests import services as digests
 from newsletter.reports import services as reports
 from newsletter.sessions import services as sessions
 from newsletter.subscriptions import stats
+from newsletter.subscriptions.models import SubscriberStatus
 from newsletter.web.staff import bp
 
 # The subscriber list's filters (its query string is the contract: status, list, source).
@@ -26,10 +27,11 @@ def subscribers_link(**filters: Any) -> str | None:
 
 
 def _figures() -> dict[str, Any]:
+    counts = stats.subscriber_counts()
     return {
-        "counts": stats.subscriber_counts(),
+        "counts": counts,
         "lists": stats.list_sizes(),
-        "weeks": stats.weekly(),
+        "weeks": stats.weekly(active=counts[SubscriberStatus.ACTIVE]),
         "sends": health.recent_sends(),
     }
 
