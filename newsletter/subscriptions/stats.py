@@ -1,12 +1,13 @@
 """Counts for the staff pages, and the dashboard's figures over the weeks.
 
 Counting a million subscribers by status takes a few hundred milliseconds on
-PostgreSQL; ``cached`` keeps a figure for ``DASHBOARD_CACHE_SECONDS`` in this process so
-that the staff home stays fast however often it is opened (it says how old its figures
-are)."""
+PostgreSQL; ``cached`` keeps a figure for ``DASHBOARD_CACHE_SECONDS`` in this process and
+counts again in the background once it is older, so that the staff home stays fast
+however often it is opened (it says how old its figures are)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -30,25 +31,49 @@ from newsletter.subscriptions.models import (
 from newsletter.timeutil import utcnow
 
 T = TypeVar("T")
-_cache: dict[tuple[int, str], tuple[float, datetime, Any]] = {}
+_cache: dict[tuple[int, str], tuple[float, datetime, Any]] = {}  # (counted, at, value)
 _cache_lock = threading.Lock()
+_refreshing: set[tuple[int, str]] = set()
+log = logging.getLogger(__name__)
 
 
 def cached(key: str, compute: Callable[[], T]) -> tuple[T, datetime]:
     """``compute()`` and when it was computed, kept for ``DASHBOARD_CACHE_SECONDS`` in
-    this process (0: computed each time). The value must hold plain data, no ORM rows."""
+    this process (0: computed each time). Once kept figures are older, the next view
+    still gets them and a thread of this process counts again, so no view waits for a
+    count but the very first. The value must hold plain data, no ORM rows."""
     seconds = float(current_app.config["DASHBOARD_CACHE_SECONDS"])
-    slot = (id(current_app._get_current_object()), key)  # type: ignore[attr-defined]
-    now = time.monotonic()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    slot = (id(app), key)
     with _cache_lock:
         found = _cache.get(slot)
-    if seconds > 0 and found is not None and found[0] > now:
+        stale = found is not None and time.monotonic() - found[0] >= seconds
+        refresh = seconds > 0 and stale and slot not in _refreshing
+        if refresh:
+            _refreshing.add(slot)
+    if seconds > 0 and found is not None:
+        if refresh:
+            threading.Thread(target=_refresh, args=(app, slot, compute), daemon=True).start()
         return found[2], found[1]
     value, at = compute(), utcnow()
     if seconds > 0:
         with _cache_lock:
-            _cache[slot] = (now + seconds, at, value)
+            _cache[slot] = (time.monotonic(), at, value)
     return value, at
+
+
+def _refresh(app: Any, slot: tuple[int, str], compute: Callable[[], Any]) -> None:
+    try:
+        with app.app_context():
+            value, at = compute(), utcnow()
+            db.session.remove()
+        with _cache_lock:
+            _cache[slot] = (time.monotonic(), at, value)
+    except Exception:  # a thread has no one else to tell; the old figures stay
+        log.exception("counting the dashboard's figures failed")
+    finally:
+        with _cache_lock:
+            _refreshing.discard(slot)
 
 
 def subscriber_counts() -> dict[SubscriberStatus, int]:
