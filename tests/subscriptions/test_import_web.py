@@ -22,6 +22,7 @@ from newsletter.subscriptions.models import (
     SubscriberStatus,
 )
 from tests.conftest import form_values
+from tests.reports.helpers import multipart
 from tests.waiting import all_mail_attempted, wait_until
 
 GOOD_AND_BAD = (
@@ -44,10 +45,10 @@ def admin(client, staff_login, runner):
 
 def _upload(client, text: str | bytes, name: str = "people.csv"):
     page = client.get("/staff/import").get_data(as_text=True)
-    values = form_values(page, having="csrf_token")
+    token = form_values(page, having="csrf_token")["csrf_token"]
     data = text.encode() if isinstance(text, str) else text
-    values["file"] = (io.BytesIO(data), name)
-    return client.post("/staff/import", data=values, content_type="multipart/form-data")
+    body, content_type = multipart({"csrf_token": token}, "file", data, name)
+    return client.post("/staff/import", data=body, content_type=content_type)
 
 
 def _start(client, job_url: str, **choices):
