@@ -314,9 +314,16 @@ def _run(job_id: int) -> None:
 
 
 def _wait_for_turn(status: _Status) -> None:
-    """On PostgreSQL, take the imports' advisory lock in the import's transaction (held
-    until it ends), saying meanwhile that this job is alive and waiting."""
+    """Begin the import's transaction holding the right to write: on PostgreSQL the
+    imports' advisory lock (held until it ends), saying meanwhile that this job is alive
+    and waiting."""
     if not status.separate:
+        # SQLite: take the write lock first (a transaction that read before it writes
+        # fails at once if another connection wrote meanwhile; one that writes first
+        # waits its turn, busy_timeout, like any writer).
+        db.session.execute(
+            jobs.update().where(jobs.c.id == status.job_id).values(heartbeat_at=utcnow())
+        )
         return
     while not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(_LOCK_KEY))):
         status.write(status=ImportStatus.QUEUED.value, heartbeat_at=utcnow())
