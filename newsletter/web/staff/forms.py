@@ -269,3 +269,33 @@ class DecisionForm(FlaskForm):
         validators=[Length(max=MAX_NOTE)],
         render_kw={"rows": 2, "maxlength": MAX_NOTE},
     )
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        description="UTF-8 text; the first line names the columns: email, and name and "
+        "organisation if you have them.",
+        validators=[FileRequired("Choose the CSV file.")],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class ImportOptionsForm(FlaskForm):
+    consent = RadioField(
+        "Consent",
+        choices=[
+            SelectChoice("consented", "These people already consented: they become active"),
+            SelectChoice("confirm", "Send each new person a confirmation: they stay pending"),
+        ],
+        validators=[DataRequired("Say whether these people consented.")],
+    )
+    consent_note = TextAreaField(
+        "How and when they consented",
+        description="Kept as each person's consent evidence, e.g. 'signed up on paper at "
+        "the 2026 annual conference'.",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    lists = ListChoiceField("Lists to add them to", choices=[])
+    dry_run = BooleanField("Dry run: check every row and report, but store nothing")
