@@ -70,6 +70,10 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_NOTIFY": "staff",  # staff | admins | none | addresses (list or comma-separated)
     "REPORT_REQUEST_LIMIT_PER_IP": "5 per minute;30 per hour",
     "REPORT_REQUEST_LIMIT_PER_ADDRESS": "3 per hour",
+    "DASHBOARD_CACHE_SECONDS": 300,  # how long the staff home's figures are kept (0: never)
+    # Subscriber imports from the staff pages (files kept in <instance>/imports)
+    "IMPORT_MAX_MB": 50,  # largest CSV file (MB of 2**20 bytes)
+    "IMPORT_STALE_SECONDS": 120,  # a running import not heard from for this long failed
     # Rate limits (Flask-Limiter syntax). Storage: memory, or Redis in production.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -328,15 +332,8 @@ def _derive_reports(app: Flask) -> None:
             "anyone can read: point it elsewhere (a report is never public)."
         )
     config["REPORTS_STORAGE_DIR"] = str(folder)
-    try:
-        size = float(config["REPORT_MAX_MB"])
-    except (TypeError, ValueError):
-        size = 0.0
-    if size <= 0:
-        raise RuntimeError(
-            f"NEWSLETTER_REPORT_MAX_MB must be a positive number, got {config['REPORT_MAX_MB']!r}"
-        )
-    config["REPORT_MAX_BYTES"] = int(size * 1024 * 1024)
+    for name in ("REPORT", "IMPORT"):  # the largest report file, the largest import
+        config[f"{name}_MAX_BYTES"] = _megabytes(config, f"{name}_MAX_MB")
     if config["REPORT_NOTIFY"] not in ("staff", "admins"):
         from newsletter.reports.emails import notify_addresses
         from newsletter.validation import InvalidInput
@@ -348,6 +345,17 @@ def _derive_reports(app: Flask) -> None:
                 "NEWSLETTER_REPORT_NOTIFY must be staff, admins, none or email addresses "
                 f"separated by commas: {exc}"
             ) from exc
+
+
+def _megabytes(config: Config, key: str) -> int:
+    """A size set in MB (of 2**20 bytes), in bytes; a startup error unless positive."""
+    try:
+        size = float(config[key])
+    except (TypeError, ValueError):
+        size = 0.0
+    if size <= 0:
+        raise RuntimeError(f"NEWSLETTER_{key} must be a positive number, got {config[key]!r}")
+    return int(size * 1024 * 1024)
 
 
 def _is_domain(host: str) -> bool:

@@ -17,6 +17,7 @@ from newsletter.settings.models import SiteSettings
 from newsletter.subscriptions.models import (
     ConsentEvent,
     ConsentText,
+    ImportJob,
     MailingList,
     Membership,
     Subscriber,
@@ -30,6 +31,7 @@ __all__ = [
     "DialogueSession",
     "Digest",
     "DigestItem",
+    "ImportJob",
     "InboundMessage",
     "MailEvent",
     "MailingList",

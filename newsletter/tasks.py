@@ -10,6 +10,7 @@ from __future__ import annotations
 from newsletter import create_app
 from newsletter.delivery import execution
 from newsletter.mailing.queue import deliver_outgoing
+from newsletter.subscriptions import imports
 
 flask_app = create_app()
 if "celery" not in flask_app.extensions:
@@ -37,3 +38,8 @@ def tick() -> None:
 @celery.task(name="newsletter.tasks.send_outgoing")
 def send_outgoing(ids: list[int]) -> None:
     deliver_outgoing(ids)
+
+
+@celery.task(name="newsletter.tasks.import_subscribers")
+def import_subscribers(job_id: int) -> None:
+    imports.run(flask_app, job_id)

@@ -108,6 +108,8 @@ def _config(database_url: str, smtp_port: int | None, tmp_path: Path) -> dict[st
         "MAIL_LOCAL_HOSTNAME": "test.local",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # The staff home shows the figures of the moment, not ones kept for minutes.
+        "DASHBOARD_CACHE_SECONDS": 0,
         # Sends run where a test runs them, not in a background thread of the app.
         "SEND_BACKGROUND": False,
         # Staff passwords hash fast in tests; production uses scrypt.

@@ -1,7 +1,7 @@
 """report requesters' language
 
 Revision ID: c3e8a1f5d902
-Revises: b7d41f0c9e21
+Revises: 25d8932a94c6
 Create Date: 2026-12-02 14:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3e8a1f5d902'
-down_revision = 'b7d41f0c9e21'
+down_revision = '25d8932a94c6'
 branch_labels = None
 depends_on = None
 

@@ -37,6 +37,7 @@ class InboundOutcome(enum.StrEnum):
     KEPT = "kept"  # a reply, kept for staff
     UNMATCHED = "unmatched"  # about no one we mail (or forged)
     UNREADABLE = "unreadable"
+    DELETED = "deleted"  # kept, then deleted by staff: only the fingerprint is left
 
 
 class InboundMessage(Model):
@@ -54,6 +55,8 @@ class InboundMessage(Model):
     sender_key: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     subject: Mapped[str] = mapped_column(sa.String(300), default="")
     raw: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # Staff dealt with it (a kept reply, an alert): off the list of what needs attention.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MailEvent(Model):

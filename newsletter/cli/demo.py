@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from newsletter.auth import services as auth
 from newsletter.auth.models import Role
 from newsletter.cli.common import committing
+from newsletter.demo import history
 from newsletter.demo.pdf import text_pdf
 from newsletter.digests import services as digests
 from newsletter.mailing.transport import uses_outbox
@@ -82,7 +83,8 @@ def _attach_demo_report() -> DialogueSession | None:
 @with_appcontext
 def demo() -> None:
     """Load demo content once: a default list, the sample session with its points, a
-    draft digest of them, and a demo admin (whose login this prints)."""
+    draft digest of them, a few weeks of demo readers with an earlier send's figures (for
+    the dashboard), and a demo admin (whose login this prints)."""
     loaded = []
     with committing():
         if not list_service.all_lists():
@@ -104,6 +106,9 @@ def demo() -> None:
                 site_settings.update(_demo_site(parsed.host))
                 loaded.append(f"the organisation ({site_settings.current().organisation_name})")
         report_session = _attach_demo_report()
+        published = [found for found in sessions.all_sessions() if found.points]
+        if history.load(published[0] if published else None):
+            loaded.append("a few weeks of demo readers and an earlier send (demo data)")
         if report_session is not None:
             loaded.append("a demo detailed report")
         password = None

@@ -1,6 +1,9 @@
 """``flask subscribers …``"""
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,8 +105,10 @@ def import_(
         )
     lists = lists_or_default(list_slugs)
     try:
-        with file.open("rb") as handle:
-            report = import_subscribers(handle, lists=lists, consent_note=consent_note)
+        with file.open("rb") as handle, _progress(file) as on_progress:
+            report = import_subscribers(
+                handle, lists=lists, consent_note=consent_note, on_progress=on_progress
+            )
     except ImportAborted as exc:
         db.session.rollback()
         raise click.ClickException(f"{file.name}, {exc}. Nothing was imported.") from exc
@@ -127,6 +132,27 @@ def import_(
         click.echo(f"  line {line}: {reason}")
     if report.rejected:
         click.echo("Fix the rejected rows and import the file again; rows already in are kept.")
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal (standard error), nothing when output is a file."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with file.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    with click.progressbar(
+        length=max(lines - 1, 1), label="Importing", file=sys.stderr, show_pos=True
+    ) as bar:
+        done = 0
+
+        def advance(rows: int) -> None:
+            nonlocal done
+            bar.update(rows - done)
+            done = rows
+
+        yield advance
 
 
 @group.command("show")

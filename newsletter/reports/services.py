@@ -179,3 +179,11 @@ def purge_unverified(older_than: timedelta, now: datetime | None = None) -> int:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def pending_count() -> int:
+    """Verified requests waiting for a staff decision."""
+    query = sa.select(sa.func.count(ReportRequest.id)).where(
+        ReportRequest.status == RequestStatus.PENDING
+    )
+    return int(db.session.scalar(query) or 0)

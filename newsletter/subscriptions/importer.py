@@ -19,6 +19,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from newsletter import i18n
 from newsletter.subscriptions.bulk import BatchOutcome, BatchWriter, Row
@@ -96,6 +97,62 @@ def import_subscribers(
     return report
 
 
+@dataclass
+class Preview:
+    """The start of a file, as the importer reads it: for staff to check before importing."""
+
+    encoding: str
+    header: list[str]
+    columns: list[str | None]  # what each header names ("email", …), None: ignored
+    rows: list[list[str]]
+
+
+def preview(source: Iterable[bytes], rows: int = 5) -> Preview:
+    """The header and first ``rows`` rows of a CSV file, read by the rules of
+    ``import_subscribers`` (so a file it would refuse as a whole is refused here:
+    ``ImportAborted``)."""
+    lines = iter(source)
+    first = next(lines, b"")
+    encoding = "UTF-8 with BOM" if first.startswith(b"\xef\xbb\xbf") else "UTF-8"
+    report = ImportReport()
+    reader = csv.reader(_decoded(_chain(first, lines)))
+    header = _header(reader, report)
+    shown: list[list[str]] = []
+    try:
+        for values in reader:
+            if len(shown) >= rows:
+                break
+            if any(value.strip() for value in values):
+                shown.append(values)
+    except csv.Error as exc:
+        raise ImportAborted(reader.line_num, f"not valid CSV ({exc})") from exc
+    columns = [_COLUMNS.get(name.strip().lower()) for name in header]
+    return Preview(encoding=encoding, header=header, columns=columns, rows=shown)
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _header(reader: Any, report: ImportReport) -> list[str]:
+    """The first line: it must name the columns, one of them ``email``."""
+    try:
+        header: list[str] = next(reader)
+    except StopIteration:
+        raise ImportAborted(1, "the file is empty") from None
+    except csv.Error as exc:
+        raise ImportAborted(1, f"not valid CSV ({exc})") from exc
+    columns = [_COLUMNS.get(name.strip().lower()) for name in header]
+    if "email" not in columns:
+        raise ImportAborted(1, "the first line must name the columns, one of them 'email'")
+    report.ignored_columns = [
+        name for name, column in zip(header, columns, strict=True) if column is None
+    ]
+    return header
+
+
 def _count(outcome: BatchOutcome, lists: list[MailingList], report: ImportReport) -> None:
     report.added += outcome.added
     report.updated += outcome.updated
@@ -117,18 +174,8 @@ def _decoded(source: Iterable[bytes]) -> Iterator[str]:
 
 def _rows(lines: Iterable[str], report: ImportReport) -> Iterator[Row]:
     reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportAborted(1, "the file is empty") from None
-    except csv.Error as exc:
-        raise ImportAborted(1, f"not valid CSV ({exc})") from exc
+    header = _header(reader, report)
     columns = [_COLUMNS.get(name.strip().lower()) for name in header]
-    if "email" not in columns:
-        raise ImportAborted(1, "the first line must name the columns, one of them 'email'")
-    report.ignored_columns = [
-        name for name, column in zip(header, columns, strict=True) if column is None
-    ]
 
     line = reader.line_num
     while True:

@@ -136,6 +136,8 @@ class ConsentEvent(Model):
     """Evidence of consent and of its withdrawal: what happened, when and from where."""
 
     __tablename__ = "consent_events"
+    # The dashboard's weekly joins and departures read a range of one action.
+    __table_args__ = (sa.Index("ix_consent_events_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(
@@ -183,3 +185,50 @@ class SubscriberExport(Model):
     staff_label: Mapped[str] = mapped_column(sa.String(254), default="")
     kind: Mapped[str] = mapped_column(sa.String(16))  # csv | person
     filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class ImportStatus(enum.StrEnum):
+    UPLOADED = "uploaded"  # stored and previewed; options not chosen yet
+    QUEUED = "queued"  # started; waiting for a runner (or for another import to finish)
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # the file could not be read, or the process running it stopped
+
+
+class ImportJob(Model):
+    """One CSV import started from the staff pages: who, when, which file, the options,
+    how far it got, and its report (counts and every rejected row)."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")  # address, kept
+    file_name: Mapped[str] = mapped_column(sa.String(255))  # as uploaded (cleaned)
+    stored_name: Mapped[str] = mapped_column(sa.String(64))  # under the instance folder
+    size: Mapped[int] = mapped_column(default=0)
+    encoding: Mapped[str] = mapped_column(sa.String(32), default="")
+    lines: Mapped[int] = mapped_column(default=0)  # data lines counted at upload
+    # The options: lists (slugs), consent, dry run.
+    lists: Mapped[str] = mapped_column(sa.Text, default="")
+    consent_note: Mapped[str | None] = mapped_column(sa.Text)  # None: send confirmations
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ImportStatus] = mapped_column(
+        enum_column(ImportStatus), default=ImportStatus.UPLOADED, index=True
+    )
+    runner: Mapped[str | None] = mapped_column(sa.String(80))  # host:pid:token running it
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    added: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    merged: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[list[Any] | None] = mapped_column(sa.JSON)  # [[line, reason], …]
+    ignored_columns: Mapped[str] = mapped_column(sa.Text, default="")
+    error: Mapped[str] = mapped_column(sa.Text, default="")

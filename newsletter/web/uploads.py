@@ -18,7 +18,10 @@ from newsletter.reports.models import ReportVersion
 log = logging.getLogger(__name__)
 
 # endpoint -> configuration key of the largest file it takes, in bytes
-UPLOAD_LIMITS = {"staff.reports_upload": "REPORT_MAX_BYTES"}
+UPLOAD_LIMITS = {
+    "staff.reports_upload": "REPORT_MAX_BYTES",
+    "staff.imports_upload": "IMPORT_MAX_BYTES",
+}
 # Room for the form's other fields and the multipart framing beside the file. A file
 # a little over its limit still arrives, so the form can say by how much.
 _FRAMING = 1024 * 1024

@@ -5,6 +5,7 @@ would notice in the browser: unsaved edits are not lost, the menu on phones."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from tests.bounces.helpers import plain
 from tests.conftest import STAFF_PASSWORD, form_values
 
 AXE = Path(__file__).resolve().parents[1] / "vendor/axe-core-4.14.1/axe.min.js"
@@ -48,7 +50,9 @@ def site(live_server, make_staff, client) -> Any:
     make_staff("admin2@example.org", "admin")
     with app.app_context():
         add_subscriber("reader@example.org", lists=default_lists(), consent_note="test")
-        digest = db.session.scalar(sa.select(Digest))
+        digest = db.session.scalar(
+            sa.select(Digest).where(Digest.status == "draft").order_by(Digest.id)
+        )
         session_id = digest.items[0].point.session_id
         sends.start_send(digest)
         db.session.commit()
@@ -58,10 +62,31 @@ def site(live_server, make_staff, client) -> Any:
     with app.app_context():
         draft_id = db.session.scalar(sa.select(sa.func.max(Digest.id)))
     live_server.ids = {"session": session_id, "sent": sent_id, "draft": draft_id}
+    _import_jobs(app)
+    reply = plain("reader@example.org", "digest@news.example.org", "Re: the digest")
+    assert runner.invoke(args=["inbound", "process", "-"], input=reply).exit_code == 0
     subscribe = form_values(client.get("/subscribe").get_data(as_text=True))
     subscribe["email"] = "newcomer@example.org"
     assert client.post("/subscribe", data=subscribe).status_code == 302
     return live_server
+
+
+def _import_jobs(app: Any) -> None:
+    """An uploaded file waiting for its options (the preview) and a finished import with
+    a rejected row (the report)."""
+    from newsletter.extensions import db
+    from newsletter.subscriptions import imports
+    from newsletter.subscriptions.lists import default_lists
+
+    data = b"email,name,phone\nada@example.org,Ada,1\nnot an address,Nobody,2\n"
+    with app.app_context():
+        imports.store_upload(io.BytesIO(data), "waiting.csv", None, "admin2@example.org")
+        done = imports.store_upload(io.BytesIO(data), "done.csv", None, "admin2@example.org")
+        imports.start(done, default_lists(), consent_note="paper forms", dry_run=False)
+        db.session.commit()
+        done_id = done.id
+        db.session.remove()
+    imports.run(app, done_id)
 
 
 def _log_in(page: Any, url: str) -> None:
@@ -181,7 +206,8 @@ def test_every_page_fits_a_phone_and_a_desktop_and_is_accessible(site, page, lan
              "/confirm/", "/staff/settings", "/staff/people/", "/staff/subscribers/",
              "/staff/subscribers/new", "/staff/subscribers/exports", "/staff/lists/",
              f"/staff/digests/{site.ids['sent']}/deliveries",
-             f"/staff/sessions/{site.ids['session']}/delete", "/erase"]  # fmt: skip
+             f"/staff/sessions/{site.ids['session']}/delete", "/erase", "/staff/import/",
+             "/staff/inbound/"]  # fmt: skip
     for kind in kinds:
         assert any(kind in path for path in visited), f"the crawl never reached {kind}"
     assert problems == []

@@ -97,6 +97,7 @@ NOT_ON_A_PAGE: dict[str, dict[str, str]] = {
     "staff.logout": {},  # in the navigation
     "public.confirm_resend": {},  # on the page of an expired link
     "staff.lists_restore": {},  # on an archived list's page
+    "staff.imports_again": {},  # on the report of a finished dry run
 }
 # Routes that refuse even a valid post in this world (what they refuse is tested elsewhere).
 REFUSED_WHEN_VALID = {
@@ -106,6 +107,10 @@ REFUSED_WHEN_VALID = {
 } | {
     # A form post carries no file here (uploads are tested in tests/reports/test_files.py).
     ("staff.reports_upload", None),
+    ("staff.imports_upload", None),
+    # The world's uploaded import has lost its file, and is no finished dry run.
+    ("staff.imports_start", None),
+    ("staff.imports_again", None),
 }
 # Inputs that choose rather than take text.
 _CHOICES = {"checkbox", "radio", "submit", "button", "file", "image", "reset"}
@@ -214,6 +219,7 @@ def build_world(app: Flask) -> dict[str, Any]:
         pending = subscriptions.subscriber_by_email("pending@example.org")
         assert pending is not None
         reports = _report_requests(session)
+        job_id, message_id = _import_and_reply()
         db.session.commit()
         world = {
             "session_id": session.id,
@@ -228,10 +234,31 @@ def build_world(app: Flask) -> dict[str, Any]:
             "confirm": make_token(Purpose.CONFIRM, pending.public_id.hex),
             "unsubscribe": make_token(Purpose.UNSUBSCRIBE, active.public_id.hex),
             "preferences": make_token(Purpose.PREFERENCES, active.public_id.hex),
+            "job_id": job_id,
+            "message_id": message_id,
             **reports,
         }
     world["key"] = outbox.list_messages(app.config["OUTBOX_DIR"])[0].key
     return world
+
+
+def _import_and_reply() -> tuple[int, int]:
+    """An uploaded CSV file waiting for its options, whose file is gone (so starting it
+    is refused here: the import's run is tested in tests/subscriptions/), and a reader's
+    reply kept for staff."""
+    from newsletter.bounces.models import InboundMessage, InboundOutcome
+    from newsletter.subscriptions import imports
+
+    job = imports.store_upload(io.BytesIO(b"email\na@example.org\n"), "a.csv", None, ADMIN)
+    imports.path_of(job).unlink()
+    reply = InboundMessage(
+        fingerprint="0" * 64, origin="file", outcome=InboundOutcome.KEPT,
+        sender_key="reader@example.org", subject="Re: the digest",
+        raw=b"From: reader@example.org\r\nSubject: Re: the digest\r\n\r\nThanks.\r\n",
+    )  # fmt: skip
+    db.session.add(reply)
+    db.session.flush()
+    return job.id, reply.id
 
 
 def _report_requests(session: Any) -> dict[str, Any]:

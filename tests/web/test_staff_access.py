@@ -70,6 +70,13 @@ def test_admin_pages_refuse_editors(app, client, staff_login):
         "staff.lists_archive",
         "staff.lists_restore",
         "staff.lists_delete",
+        "staff.imports_index",  # importing subscribers is an admin's
+        "staff.imports_upload",
+        "staff.imports_show",
+        "staff.imports_start",
+        "staff.imports_again",
+        "staff.imports_progress",
+        "staff.imports_rejected",
     }
     token = staff_login.csrf_token()
     for endpoint, method, url in admin_urls:
@@ -94,6 +101,8 @@ def test_editor_reaches_content_pages(client, staff_login):
         "/staff/subscribers",
         "/staff/subscribers?status=active&sort=email",
         "/staff/lists",
+        "/staff/inbound",
+        "/staff/inbound?show=all",
     ):
         assert client.get(path).status_code == 200, path
 

@@ -45,6 +45,8 @@ from newsletter.web.staff import (  # noqa: E402,F401 - registers the views
     account,
     digests,
     home,
+    imports,
+    inbound,
     languages,
     lists,
     people,

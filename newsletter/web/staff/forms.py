@@ -306,3 +306,37 @@ class DecisionForm(FlaskForm):
         validators=[Length(max=MAX_NOTE)],
         render_kw={"rows": 2, "maxlength": MAX_NOTE},
     )
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        description=_l(
+            "UTF-8 text; the first line names the columns: email, and name and "
+            "organisation if you have them."
+        ),
+        validators=[FileRequired(_l("Choose the CSV file."))],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class ImportOptionsForm(FlaskForm):
+    consent = RadioField(
+        _l("Consent"),
+        choices=[
+            SelectChoice("consented", _l("These people already consented: they become active")),
+            SelectChoice("confirm", _l("Send each new person a confirmation: they stay pending")),
+        ],
+        validators=[DataRequired(_l("Say whether these people consented."))],
+    )
+    consent_note = TextAreaField(
+        _l("How and when they consented"),
+        description=_l(
+            "Kept as each person's consent evidence, e.g. 'signed up on paper at "
+            "the 2026 annual conference'."
+        ),
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    lists = ListChoiceField(_l("Lists to add them to"), choices=[])
+    dry_run = BooleanField(_l("Dry run: check every row and report, but store nothing"))

@@ -126,7 +126,10 @@ def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
     """An upload far over the limit is refused before it is read; say what the limit is."""
     limit = storage.megabytes(int(current_app.config["REPORT_MAX_BYTES"]))
     message = _("The file is too large: a report may be at most %(limit)s.", limit=limit)
-    if request.endpoint != "staff.reports_upload":
+    if request.endpoint == "staff.imports_upload":
+        limit = storage.megabytes(int(current_app.config["IMPORT_MAX_BYTES"]))
+        message = _("The file is too large: an import may be at most %(limit)s.", limit=limit)
+    elif request.endpoint != "staff.reports_upload":
         message = _("What you sent is too large.")
     return render_template("error.html", code=413, title=_("Too large"), message=message), 413
 
