@@ -120,7 +120,10 @@ def _saved_digest(digest: Digest, rows: RowsForm, added: int) -> WerkzeugRespons
     message = _("Digest saved.")
     if added:
         message += " " + ngettext(
-            "Added %(count)s point.", "Added %(count)s points.", added, count=i18n.number(added)
+            "Added %(count)s point.",
+            "Added %(count)s points.",
+            added,
+            count=i18n.digits(str(added)),
         )
     if rows.removed():
         removed = len(rows.removed())
@@ -128,7 +131,7 @@ def _saved_digest(digest: Digest, rows: RowsForm, added: int) -> WerkzeugRespons
             "Removed %(count)s item.",
             "Removed %(count)s items.",
             removed,
-            count=i18n.number(removed),
+            count=i18n.digits(str(removed)),
         )
     flash(message, "success")
     anchor = f"item-{rows.move[0]}" if rows.move else ("items" if added else None)

@@ -67,7 +67,7 @@ def digests_send(digest_id: int) -> Response:
             "Sending to %(count)s subscriber.",
             "Sending to %(count)s subscribers.",
             size,
-            count=i18n.number(size),
+            count=i18n.digits(str(size)),
         ),
         "success",
     )

@@ -109,14 +109,14 @@ def sessions_import_save() -> Response | tuple[str, int]:
                     "Updated the session with %(count)s point.",
                     "Updated the session with %(count)s points.",
                     count,
-                    count=i18n.number(count),
+                    count=i18n.digits(str(count)),
                 )
             else:
                 done = ngettext(
                     "Imported the session with %(count)s point.",
                     "Imported the session with %(count)s points.",
                     count,
-                    count=i18n.number(count),
+                    count=i18n.digits(str(count)),
                 )
             flash(done, "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
@@ -164,7 +164,7 @@ def _saved_session(session: DialogueSession, rows: RowsForm) -> Response:
             "Removed %(count)s point.",
             "Removed %(count)s points.",
             removed,
-            count=i18n.number(removed),
+            count=i18n.digits(str(removed)),
         )
     flash(message, "success")
     anchor = f"point-{rows.move[0]}" if rows.move else None
