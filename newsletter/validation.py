@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+from flask_babel import lazy_gettext as _l
 
 MAX_ADDRESS = 254
 MAX_NAME = 200
@@ -48,7 +49,9 @@ _ROLE_NAMES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 
 class InvalidInput(ValueError):
     """Input a person must correct; the message is safe to show them. ``field`` names
-    the form field it is about, when it is about one."""
+    the form field it is about, when it is about one. A message may be a lazy string
+    (``lazy_gettext``): ``str(error)`` gives it in the language being rendered, so a
+    page shows it in the page's language and the command line in the default one."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -65,17 +68,23 @@ def normalize_address(raw: str) -> Address:
     """Validate and normalise an address (syntax only: no DNS lookups)."""
     value = (raw or "").strip()
     if not value:
-        raise InvalidInput("Please enter an email address.", "email")
+        raise InvalidInput(_l("Please enter an email address."), "email")
     if len(value) > MAX_ADDRESS:
-        raise InvalidInput(f"An email address has at most {MAX_ADDRESS} characters.", "email")
+        raise InvalidInput(
+            _l("An email address has at most %(count)s characters.", count=MAX_ADDRESS), "email"
+        )
     if _ANY_CONTROL_RE.search(value):
-        raise InvalidInput("The email address contains a line break or control character.", "email")
+        raise InvalidInput(
+            _l("The email address contains a line break or control character."), "email"
+        )
     email = _common_address(value)
     if email is None:
         try:
             valid = validate_email(value, check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError as exc:
-            raise InvalidInput(f"That is not a valid email address: {exc}", "email") from exc
+            raise InvalidInput(
+                _l("That is not a valid email address: %(reason)s", reason=str(exc)), "email"
+            ) from exc
         email = valid.ascii_email or valid.normalized
     return Address(email=email, key=email.lower())
 

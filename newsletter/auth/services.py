@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from newsletter.auth.models import Role, StaffUser
@@ -55,7 +56,7 @@ def check_password_strength(password: str, email: str) -> None:
         )
     address = email.strip().casefold()
     if folded in (address, address.partition("@")[0]):
-        raise InvalidInput("A password must not be your email address.", "password")
+        raise InvalidInput(_l("A password must not be your email address."), "password")
 
 
 def create_staff(email: str, password: str, *, role: Role, name: str = "") -> StaffUser:
@@ -135,9 +136,9 @@ def update_staff(actor: StaffUser, user: StaffUser, *, role: Role, active: bool)
     """Change another account's role or active flag (admins only; never oneself, so that
     there is always an admin who can undo it)."""
     if not actor.is_admin:
-        raise InvalidInput("Only an admin can change staff accounts.")
+        raise InvalidInput(_l("Only an admin can change staff accounts."))
     if actor.id == user.id and (role != actor.role or not active):
-        raise InvalidInput("You cannot change your own role or deactivate yourself.")
+        raise InvalidInput(_l("You cannot change your own role or deactivate yourself."))
     if user.is_active and not active:
         user.session_version += 1
     user.role = role

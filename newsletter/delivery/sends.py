@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from newsletter.database import compare_and_set, rows_changed
 from newsletter.delivery.models import OPEN_STATUSES, Delivery, DeliveryStatus
@@ -53,9 +54,9 @@ def audience_size(digest: Digest) -> int:
 
 def _check_ready(digest: Digest) -> None:
     if not digest.items:
-        raise InvalidInput("This digest has no items yet: add summary points first.")
+        raise InvalidInput(_l("This digest has no items yet: add summary points first."))
     if not digest.lists:
-        raise InvalidInput("Choose at least one list to send to.")
+        raise InvalidInput(_l("Choose at least one list to send to."))
     archived = [lst.name for lst in digest.lists if lst.archived_at is not None]
     if archived:
         raise InvalidInput(f"The list {archived[0]} is archived: choose the lists again.")
@@ -91,7 +92,7 @@ def start_send(
     if not _transition(
         digest, _STARTABLE, DigestStatus.SENDING, send_started_at=now, pause_reason=""
     ):
-        raise InvalidInput("This digest has just been started by someone else.")
+        raise InvalidInput(_l("This digest has just been started by someone else."))
     audience = _audience_query(digest.id).subquery()
     # In subscriber order: each new row lands beside the last one in the unique index
     # (digest, subscriber) and in the subscribers' key, instead of on a random page.
@@ -141,7 +142,7 @@ def schedule(
         in_archive = digest.in_archive
     digest.in_archive = archive.publishes_by_default(digest) if in_archive is None else in_archive
     if when <= now + timedelta(seconds=30):
-        raise InvalidInput("Choose a time in the future, or send now.", "when")
+        raise InvalidInput(_l("Choose a time in the future, or send now."), "when")
     if not _transition(
         digest, _STARTABLE, DigestStatus.SCHEDULED, scheduled_at=when, pause_reason=""
     ):
@@ -150,7 +151,7 @@ def schedule(
 
 def unschedule(digest: Digest) -> None:
     if not _transition(digest, (DigestStatus.SCHEDULED,), DigestStatus.DRAFT, scheduled_at=None):
-        raise InvalidInput("This digest is not scheduled.")
+        raise InvalidInput(_l("This digest is not scheduled."))
 
 
 def due_for_start(now: datetime | None = None) -> list[int]:

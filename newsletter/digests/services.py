@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from newsletter import ordering
@@ -45,7 +46,7 @@ def check_subject(subject: str) -> str:
     check_characters(subject or "", "subject")
     subject = " ".join((subject or "").split())
     if not subject:
-        raise InvalidInput("A digest needs a subject.", "subject")
+        raise InvalidInput(_l("A digest needs a subject."), "subject")
     if len(subject) > MAX_SUBJECT:
         raise InvalidInput(f"A subject has at most {MAX_SUBJECT} characters.", "subject")
     return subject
@@ -97,7 +98,7 @@ def add_points(digest: Digest, point_ids: Sequence[int]) -> int:
         for point in db.session.scalars(sa.select(SummaryPoint).where(SummaryPoint.id.in_(wanted)))
     }
     if len(found) != len(wanted):
-        raise InvalidInput("One of the chosen points does not exist any more.")
+        raise InvalidInput(_l("One of the chosen points does not exist any more."))
     position = max((item.position for item in digest.items), default=0)
     for point_id in wanted:
         position += 1
@@ -139,7 +140,7 @@ def _item_text(item: DigestItem, text: str) -> str | None:
     check_characters(text, "text", label="item")
     text = " ".join(text.split())
     if not text:
-        raise InvalidInput("An item needs some text; tick Remove to drop it.", "text")
+        raise InvalidInput(_l("An item needs some text; tick Remove to drop it."), "text")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"An item has at most {MAX_TEXT} characters.", "text")
     return None if text == item.point.text else text
@@ -147,7 +148,7 @@ def _item_text(item: DigestItem, text: str) -> str | None:
 
 def delete_digest(digest: Digest) -> None:
     if digest.status != DigestStatus.DRAFT:
-        raise InvalidInput("Only a draft can be deleted.")
+        raise InvalidInput(_l("Only a draft can be deleted."))
     db.session.delete(digest)
     db.session.flush()
 

@@ -9,8 +9,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
-from newsletter import links, mailing
+from newsletter import i18n, links, mailing
 from newsletter.auth.models import Role, StaffUser
 from newsletter.extensions import db
 from newsletter.reports.models import ReportGrant, ReportRequest
@@ -31,14 +32,24 @@ def erase_url(request: ReportRequest) -> str:
 
 
 def _when(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y, %H:%M} UTC"
+    """In the language being rendered."""
+    return f"{i18n.day(value.date())}, {i18n.clock(value)} UTC"
 
 
 def send_verification(request: ReportRequest, session: DialogueSession) -> None:
+    """In the language of the page the request was made on (``ReportRequest.language``)."""
+    with i18n.force_language(request.language):
+        _send_verification(request, session)
+
+
+def _send_verification(request: ReportRequest, session: DialogueSession) -> None:
     token = make_token(Purpose.REPORT_VERIFY, request.public_id.hex)
     mailing.send_email(
         "report_verify",
-        subject=f"Please verify your address for a report of {site_settings.current().site_name}",
+        subject=gettext(
+            "Please verify your address for a report of %(site)s",
+            site=site_settings.current().site_name,
+        ),
         to_address=request.email,
         context={
             **_session_context(session),
@@ -56,7 +67,7 @@ def _to_requester(
     **slots: str,
 ) -> None:
     """Mail to a verified requester: greeted by name, with the decision's note and a
-    link to erase their data."""
+    link to erase their data. The caller renders it in the request's language."""
     mailing.send_email(
         template,
         subject=subject,
@@ -75,23 +86,25 @@ def _to_requester(
 def send_link(
     request: ReportRequest, session: DialogueSession, grant: ReportGrant, token: str
 ) -> None:
-    _to_requester(
-        "report_approved",
-        f"Your copy of the detailed report: {session.title}",
-        request,
-        session,
-        download_url=links.external_url("public.report_download", token=token),
-        expires=_when(grant.expires_at),
-    )
+    with i18n.force_language(request.language):
+        _to_requester(
+            "report_approved",
+            gettext("Your copy of the detailed report: %(title)s", title=session.title),
+            request,
+            session,
+            download_url=links.external_url("public.report_download", token=token),
+            expires=_when(grant.expires_at),
+        )
 
 
 def send_declined(request: ReportRequest, session: DialogueSession) -> None:
-    _to_requester(
-        "report_declined",
-        f"Your request for the detailed report: {session.title}",
-        request,
-        session,
-    )
+    with i18n.force_language(request.language):
+        _to_requester(
+            "report_declined",
+            gettext("Your request for the detailed report: %(title)s", title=session.title),
+            request,
+            session,
+        )
 
 
 def notice_recipients() -> list[tuple[str, str]]:

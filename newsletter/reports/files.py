@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from newsletter.extensions import db
@@ -120,7 +121,7 @@ def set_rule(
     """Choose how requests for this session's report are approved."""
     domains = parse_domains(domains_text or "")
     if rule == ApprovalRule.DOMAINS and not domains:
-        raise InvalidInput("List at least one domain, or choose another rule.", "domains")
+        raise InvalidInput(_l("List at least one domain, or choose another rule."), "domains")
     report = _ensure_report(session)
     if rule != ApprovalRule.DOMAINS:
         domains = []

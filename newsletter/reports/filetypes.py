@@ -12,6 +12,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask_babel import lazy_gettext as _l
+
 from newsletter.validation import InvalidInput
 
 
@@ -92,7 +94,7 @@ def _office(handle: BinaryIO) -> FileKind:
         if "mimetype" in names and "content.xml" in names:
             if _read_small(archive, "mimetype").strip() == _ODT_MIMETYPE:
                 return ODT
-            raise InvalidInput("This OpenDocument file is not a text document (ODT).", "file")
+            raise InvalidInput(_l("This OpenDocument file is not a text document (ODT)."), "file")
         if "[Content_Types].xml" in names and "word/document.xml" in names:
             if "word/vbaProject.bin" in names:
                 raise InvalidInput(

@@ -131,6 +131,9 @@ class ReportRequest(Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # The language of the page the request was made on (a tag of LANGUAGES; empty: the
+    # default): its verification, approval and decline emails are in it.
+    language: Mapped[str] = mapped_column(sa.String(35), default="", server_default="")
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     report: Mapped[Report] = relationship()

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
+from newsletter import i18n
 from newsletter.database import by_public_id, compare_and_set, rows_changed
 from newsletter.extensions import db
 from newsletter.reports import decisions, emails
@@ -57,13 +59,13 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
     address = normalize_address(form.email)
     name = clean_text(form.name, "name")
     if not name:
-        raise InvalidInput("Please give your name.", "name")
+        raise InvalidInput(_l("Please give your name."), "name")
     affiliation = clean_text(form.affiliation, "affiliation")
     purpose = clean_block(form.purpose, "purpose", MAX_PURPOSE)
     if not purpose:
-        raise InvalidInput("Please say what you would use the report for.", "purpose")
+        raise InvalidInput(_l("Please say what you would use the report for."), "purpose")
     if report.current is None:
-        raise InvalidInput("This session has no detailed report to ask for.")
+        raise InvalidInput(_l("This session has no detailed report to ask for."))
     if form.subscribe:
         request_subscription(
             SubscribeRequest(
@@ -97,6 +99,7 @@ def ask(report: Report, form: Ask, origin: Origin, now: datetime | None = None) 
         return  # verified and waiting for staff: nothing to do, nothing to send
     request.email = address.email
     request.name, request.affiliation, request.purpose = name, affiliation, purpose
+    request.language = i18n.current_language()
     db.session.flush()
     log(Action.REQUESTED, actor, report_id=report.id, request_id=request.id, at=now)
     if _take_verification_slot(request, now):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -76,7 +77,7 @@ def store(stream: BinaryIO) -> StoredFile:
                 digest.update(chunk)
                 handle.write(chunk)
             if size == 0:
-                raise InvalidInput("The file is empty.", "file")
+                raise InvalidInput(_l("The file is empty."), "file")
             handle.flush()
             os.fsync(handle.fileno())
             kind = detect(handle, size)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from newsletter import ordering
@@ -58,7 +59,9 @@ def series_named(name: str) -> Series:
     """The series with this name, created if there is none."""
     name = clean_text(name, "series_name", SERIES.limit, label=SERIES.noun)
     if not name:
-        raise InvalidInput("A session belongs to a series: give the series a name.", "series_name")
+        raise InvalidInput(
+            _l("A session belongs to a series: give the series a name."), "series_name"
+        )
     found = db.session.scalar(sa.select(Series).where(sa.func.lower(Series.name) == name.lower()))
     if found is None:
         found = Series(name=name, slug=unique_slug(Series, slugify(name)))
@@ -173,7 +176,7 @@ def _point_text(text: str) -> str:
     check_characters(text, "text", label="summary point")
     text = " ".join(text.split())
     if not text:
-        raise InvalidInput("A summary point needs some text.", "text")
+        raise InvalidInput(_l("A summary point needs some text."), "text")
     if len(text) > MAX_POINT:
         raise InvalidInput(f"A summary point has at most {MAX_POINT} characters.", "text")
     return text
@@ -275,7 +278,7 @@ def add_point(session: DialogueSession, text: str) -> SummaryPoint:
 def rename_series(series: Series, name: str, description: str) -> None:
     name = clean_text(name, "series name", 200)
     if not name:
-        raise InvalidInput("A series needs a name.")
+        raise InvalidInput(_l("A series needs a name."))
     clash = db.session.scalar(
         sa.select(Series.id).where(
             sa.func.lower(Series.name) == name.lower(), Series.id != series.id
@@ -289,6 +292,6 @@ def rename_series(series: Series, name: str, description: str) -> None:
 
 def delete_series(series: Series) -> None:
     if series.sessions:
-        raise InvalidInput("Only a series without sessions can be deleted.")
+        raise InvalidInput(_l("Only a series without sessions can be deleted."))
     db.session.delete(series)
     db.session.flush()

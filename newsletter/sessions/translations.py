@@ -17,6 +17,7 @@ import jdatetime
 from babel import Locale
 from babel.dates import get_month_names
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from newsletter import i18n
 from newsletter.extensions import db
@@ -142,7 +143,7 @@ def import_translation(session: DialogueSession, language: str, text: str) -> Im
             f"{session.held_on:%Y-%m-%d}: is it the translation of another session?"
         )
     if not summary.points:
-        raise InvalidInput("No points were found in the pasted summary (bulleted lines).")
+        raise InvalidInput(_l("No points were found in the pasted summary (bulleted lines)."))
     problems = list(summary.warnings)
     if summary.countries and session.participant_countries:
         ours = {name.removeprefix("the ").lower() for name in session.participant_countries}

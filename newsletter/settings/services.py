@@ -14,6 +14,7 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
+from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from newsletter.auth.models import StaffUser
@@ -158,12 +159,12 @@ def _checked(values: SiteValues) -> SiteValues:
         values.consent_text, "consent_text", MAX_CONSENT, label="consent statement"
     )
     if not consent:
-        raise InvalidInput("The subscribe form needs a consent statement.", "consent_text")
+        raise InvalidInput(_l("The subscribe form needs a consent statement."), "consent_text")
     colour = values.brand_colour.strip().lower()
     if not HEX_COLOUR.match(colour):
-        raise InvalidInput("Give the colour as #rrggbb, for example #17324d.", "brand_colour")
+        raise InvalidInput(_l("Give the colour as #rrggbb, for example #17324d."), "brand_colour")
     if values.time_zone not in time_zones():
-        raise InvalidInput("Choose a time zone from the list.", "time_zone")
+        raise InvalidInput(_l("Choose a time zone from the list."), "time_zone")
     return SiteValues(
         site_name=_one_line(values.site_name, "site's name", "site_name", 100, required=True),
         organisation_name=_one_line(
@@ -219,18 +220,18 @@ def set_logo(data: bytes, alt: str, actor: StaffUser | None = None) -> None:
     """A PNG, JPEG or GIF of at most 512 KB, with the words that stand for it."""
     alt = _one_line(alt, "logo's text", "logo_alt", 200)
     if not alt:
-        raise InvalidInput("Say in words what the logo shows (its alt text).", "logo_alt")
+        raise InvalidInput(_l("Say in words what the logo shows (its alt text)."), "logo_alt")
     if len(data) > MAX_LOGO_BYTES:
-        raise InvalidInput("A logo has at most 512 KB.", "logo")
+        raise InvalidInput(_l("A logo has at most 512 KB."), "logo")
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format or ""
             width, height = image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise InvalidInput("The logo must be a PNG, JPEG or GIF image.", "logo") from error
+        raise InvalidInput(_l("The logo must be a PNG, JPEG or GIF image."), "logo") from error
     if kind not in LOGO_TYPES:
-        raise InvalidInput("The logo must be a PNG, JPEG or GIF image.", "logo")
+        raise InvalidInput(_l("The logo must be a PNG, JPEG or GIF image."), "logo")
     if max(width, height) > MAX_LOGO_SIDE:
         raise InvalidInput(f"A logo is at most {MAX_LOGO_SIDE} pixels on each side.", "logo")
     row = _settings_row()
@@ -250,7 +251,7 @@ def set_logo_alt(alt: str) -> None:
         return
     alt = _one_line(alt, "logo's text", "logo_alt", 200)
     if not alt:
-        raise InvalidInput("Say in words what the logo shows (its alt text).", "logo_alt")
+        raise InvalidInput(_l("Say in words what the logo shows (its alt text)."), "logo_alt")
     row.logo_alt = alt
     _forget()
 

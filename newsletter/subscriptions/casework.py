@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from newsletter.bounces.models import MailEvent
 from newsletter.delivery.models import Delivery
@@ -45,7 +46,7 @@ def change_lists(
     unsubscribe them."""
     now = now or utcnow()
     if not lists:
-        raise InvalidInput("Choose at least one list (to stop all mail, unsubscribe them).")
+        raise InvalidInput(_l("Choose at least one list (to stop all mail, unsubscribe them)."))
     archived = [lst for lst in lists if lst.archived_at is not None]
     if archived:
         raise InvalidInput(f"The list {archived[0].name} is archived.")
@@ -82,7 +83,7 @@ def staff_resubscribe(
     lists = services.subscriber_lists(subscriber)
     lists = [lst for lst in lists if lst.archived_at is None] or services.default_lists()
     if not lists:
-        raise InvalidInput("There is no list to subscribe them to: create one first.")
+        raise InvalidInput(_l("There is no list to subscribe them to: create one first."))
     services.replace_memberships(subscriber, lists)
     note = clean_block(consent_note or "", "consent_note", 2000, label="consent note")
     origin = services.Origin()

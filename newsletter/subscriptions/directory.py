@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from newsletter.extensions import db
 from newsletter.subscriptions.models import (
@@ -84,7 +85,7 @@ def parse_filter(args: Mapping[str, str]) -> Filter:
     q = clean_text(args.get("q", ""), "search", 254).lower()
     match = args.get("match") or "prefix"
     if match not in MATCHES:
-        raise InvalidInput("Search either by the start (prefix) or anywhere (contains).")
+        raise InvalidInput(_l("Search either by the start (prefix) or anywhere (contains)."))
     sort = args.get("sort") or "newest"
     if sort not in SORTS:
         raise InvalidInput(f"Sort by one of: {', '.join(SORTS)}.")

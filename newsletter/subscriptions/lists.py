@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from newsletter.digests.models import Digest, DigestStatus, digest_lists
 from newsletter.extensions import db
@@ -29,7 +30,7 @@ def create_list(
         )
     name = clean_text(name, "list name", 120)
     if not name:
-        raise InvalidInput("A list needs a name.")
+        raise InvalidInput(_l("A list needs a name."))
     if db.session.scalar(sa.select(MailingList.id).where(MailingList.slug == slug)):
         raise InvalidInput(f"A list with the slug {slug!r} exists already.")
     if default:
@@ -52,9 +53,9 @@ def update_list(
     """Rename, describe, make public or private, make the default (or not)."""
     name = clean_text(name, "name", 120, label="list name")
     if not name:
-        raise InvalidInput("A list needs a name.", "name")
+        raise InvalidInput(_l("A list needs a name."), "name")
     if mailing_list.archived_at is not None and (default or public):
-        raise InvalidInput("An archived list is offered nowhere: restore it first.")
+        raise InvalidInput(_l("An archived list is offered nowhere: restore it first."))
     if default and not mailing_list.is_default:
         db.session.execute(sa.update(MailingList).values(is_default=False))
     mailing_list.name = name
@@ -69,7 +70,7 @@ def archive_list(mailing_list: MailingList) -> None:
     if mailing_list.archived_at is not None:
         return
     if mailing_list.is_default:
-        raise InvalidInput("Choose another default list before archiving this one.")
+        raise InvalidInput(_l("Choose another default list before archiving this one."))
     mailing_list.archived_at = utcnow()
     db.session.flush()
 
@@ -101,7 +102,7 @@ def delete_list(mailing_list: MailingList) -> None:
             f"Digests were sent to {mailing_list.name}: archive it instead, to keep its history."
         )
     if mailing_list.is_default:
-        raise InvalidInput("Choose another default list before deleting this one.")
+        raise InvalidInput(_l("Choose another default list before deleting this one."))
     db.session.execute(digest_lists.delete().where(digest_lists.c.list_id == mailing_list.id))
     db.session.delete(mailing_list)
     db.session.flush()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from newsletter import i18n
 from newsletter.bounces.models import InboundMessage
@@ -98,7 +99,9 @@ def _consent_version(shown: str, *, record: bool = True) -> str:
     ours or is stale."""
     version, text = current_consent()
     if not _VERSION_RE.fullmatch(shown or ""):
-        raise InvalidInput("This form is out of date. Please reload the page and send it again.")
+        raise InvalidInput(
+            _l("This form is out of date. Please reload the page and send it again.")
+        )
     # Versions seen stored (committed): a wording is never deleted, so each process
     # looks each one up once instead of on every post.
     stored: set[str] = current_app.extensions.setdefault("newsletter.consent_versions", set())
@@ -113,7 +116,7 @@ def _consent_version(shown: str, *, record: bool = True) -> str:
     if db.session.get(ConsentText, shown) is not None:
         stored.add(shown)
         return shown
-    raise InvalidInput("This form is out of date. Please reload the page and send it again.")
+    raise InvalidInput(_l("This form is out of date. Please reload the page and send it again."))
 
 
 # -- lookups ---------------------------------------------------------------------------

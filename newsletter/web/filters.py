@@ -9,7 +9,7 @@ from flask import Flask
 from newsletter import i18n
 from newsletter.settings import services as site_settings
 from newsletter.timeutil import as_utc
-from newsletter.words import label, plural
+from newsletter.words import plural, shown_label
 
 
 def local(moment: datetime) -> datetime:
@@ -42,5 +42,5 @@ def input_value(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        day=day, moment=moment, input_value=input_value, label=label, plural=plural
+        day=day, moment=moment, input_value=input_value, label=shown_label, plural=plural
     )

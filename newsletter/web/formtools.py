@@ -27,6 +27,7 @@ from functools import partial
 from typing import ParamSpec, TypeVar
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +38,7 @@ from newsletter.validation import InvalidInput
 P = ParamSpec("P")
 T = TypeVar("T")
 
-RACE_LOST = "Someone else changed this at the same moment. Please try again."
+RACE_LOST = _l("Someone else changed this at the same moment. Please try again.")
 
 
 def show_error(form: FlaskForm, error: InvalidInput) -> None:

@@ -308,3 +308,51 @@ def test_a_bad_notify_setting_stops_the_start(app_config):
 
     with pytest.raises(RuntimeError, match="NEWSLETTER_REPORT_NOTIFY must be"):
         create_app({**app_config, "REPORT_NOTIFY": "staff and friends"})
+
+
+DARI = {"REMOTE_ADDR": "203.0.113.9", "HTTP_ACCEPT_LANGUAGE": "fa-AF,fa;q=0.9,en;q=0.5"}
+
+
+def _in_dari(received) -> None:
+    assert received.message["Content-Language"] == "fa-AF"
+    assert '<html lang="fa-AF" dir="rtl"' in html_of(received)
+
+
+def test_a_dari_request_gets_its_mail_in_dari(app, client, outbox, slug, staff_login):
+    """The page's language at request time is the request's: its verification, approval
+    and decline come in it, whatever language the deciding staff member reads."""
+    assert ask(client, slug, "dari.reader@example.org", environ_base=DARI).status_code == 302
+    verification = outbox.wait_for(1)[0]
+    _in_dari(verification)
+    assert "آدرسم را تأیید کن" in html_of(verification)  # "Verify my address"
+    assert str(verification.message["Subject"]).startswith("لطفاً آدرس خود را")
+    assert requests_of(app)[0].language == "fa-AF"
+    # An English request beside it stays English.
+    ask(client, slug, "english.reader@example.org", environ_base={"REMOTE_ADDR": "203.0.113.10"})
+    english = outbox.wait_for(2)[1]
+    assert english.message["Content-Language"] == "en"
+
+    press_the_button(client, link_in(verification, "/reports/verify/"))
+    press_the_button(client, link_in(english, "/reports/verify/"))
+    dari, other = sorted(
+        requests_of(app), key=lambda found: found.email != "dari.reader@example.org"
+    )
+    assert dari.language == "fa-AF"
+    assert other.language == "en"
+    staff_login()
+    assert _approve(client, staff_login, dari.id).status_code == 302
+    letter = outbox.received[-1]
+    assert letter.rcpt_tos == ["dari.reader@example.org"]
+    _in_dari(letter)
+    assert "درخواست شما تأیید شد" in html_of(letter)  # "Your request is approved"
+    assert "۲۰" in text_of(letter)  # the expiry date in Afghan Persian digits
+
+    ask(client, slug, "dari.second@example.org", environ_base=DARI)
+    press_the_button(client, link_in(outbox.received[-1], "/reports/verify/"))
+    (second,) = [found for found in requests_of(app) if found.email == "dari.second@example.org"]
+    token = staff_login.csrf_token("/staff/reports")
+    client.post(f"/staff/reports/{second.id}/decline", data={"csrf_token": token})
+    declined = outbox.received[-1]
+    assert declined.rcpt_tos == ["dari.second@example.org"]
+    _in_dari(declined)
+    assert not str(declined.message["Subject"]).startswith("Your request")

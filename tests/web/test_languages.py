@@ -184,3 +184,45 @@ def test_staff_choose_their_interface_language(app, client, staff_login):
     # The public switcher does not change staff pages, nor staff pages the public ones.
     client.get("/language/ps?next=/")
     assert '<html lang="fa-AF"' in client.get("/staff/account").get_data(as_text=True)
+
+
+def _staff_speaks(app, email: str, tag: str) -> None:
+    with app.app_context():
+        from newsletter.auth.models import StaffUser
+
+        user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email_key == email))
+        user.language = tag
+        db.session.commit()
+
+
+def test_a_dari_staff_member_sees_dari_on_the_home_and_a_subscriber_page(
+    app, client, staff_login, runner
+):
+    email = staff_login("admin@example.org", "admin")
+    assert runner.invoke(args=["subscribers", "add", "reader@example.org"]).exit_code == 0
+    english = client.get("/staff/").get_data(as_text=True)
+    assert "Latest digests" in english
+    _staff_speaks(app, email, "fa-AF")
+
+    home = client.get("/staff/").get_data(as_text=True)
+    assert _page_language(home) == ("fa-AF", "rtl")
+    assert "تازه‌ترین خبرنامه‌ها" in home  # "Latest digests"
+    assert ">مشترکان</a>" in home  # the menu's "Subscribers"
+    assert "Latest digests" not in home
+    assert "Log out" not in home
+
+    listing = client.get("/staff/subscribers").get_data(as_text=True)
+    assert "یافتن مشترکان" in listing  # "Find subscribers"
+    subscriber_id = re.search(r'href="/staff/subscribers/(\d+)"', listing).group(1)
+    page = client.get(f"/staff/subscribers/{subscriber_id}").get_data(as_text=True)
+    assert _page_language(page) == ("fa-AF", "rtl")
+    assert "تاریخچهٔ رضایت" in page  # "Consent history"
+    assert 'class="tag status-active">فعال</span>' in page  # the status label "Active"
+    assert "Consent history" not in page
+    # A flash message after a change is in Dari too, and the CLI stays English.
+    token = staff_login.csrf_token("/staff/account")
+    values = {"csrf_token": token, "language": "fa-AF"}
+    followed = client.post("/staff/account/language", data=values, follow_redirects=True)
+    assert "زبان رابط شما ذخیره شد." in followed.get_data(as_text=True)
+    refused = runner.invoke(args=["subscribers", "add", "not an address"])
+    assert "not a valid email address" in refused.output

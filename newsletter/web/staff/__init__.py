@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -36,7 +37,7 @@ def _require_staff() -> Response | None:
     if refusal is not None:
         return refusal
     if request.endpoint in ADMIN_ONLY and not current_user.is_admin:
-        abort(403, "Only an admin can do that.")
+        abort(403, _("Only an admin can do that."))
     return None
 
 

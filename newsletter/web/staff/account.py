@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -74,7 +75,7 @@ def logout() -> Response:
         auth.end_sessions(current_user)
     logout_user()
     session.clear()
-    flash("You are logged out.", "success")
+    flash(_("You are logged out."), "success")
     return redirect(url_for("staff.login"))
 
 
@@ -95,13 +96,15 @@ def account() -> str | Response | tuple[str, int]:
             g.password_failed = True
             with saving():
                 throttle.record_failure(current_user.email)
-            form.current.errors.append("That is not your current password.")
+            form.current.errors.append(_("That is not your current password."))
         else:
             with saving(form) as attempt:
                 auth.set_password(current_user, form.password.data or "")
             if attempt.ok:
-                login_user(current_user)  # the session's identity changed with the version
-                flash("Your password is changed; other sessions are logged out.", "success")
+                # The session's identity changed with the version. The user itself, not the
+                # proxy: ``current_user`` would otherwise resolve to itself from now on.
+                login_user(current_user._get_current_object())
+                flash(_("Your password is changed; other sessions are logged out."), "success")
                 return redirect(url_for("staff.account"))
     status = 400 if form.is_submitted() else 200
     return _account_page(form, status)
@@ -109,7 +112,7 @@ def account() -> str | Response | tuple[str, int]:
 
 def _account_page(form: PasswordForm, status: int) -> tuple[str, int]:
     language_form = LanguageForm(language=current_user.language)
-    language_form.language.choices = [("", "Follow my browser"), *i18n.choices()]
+    language_form.language.choices = [("", _("Follow my browser")), *i18n.choices()]
     return render_template(
         "staff/account.html", form=form, language_form=language_form, logout_form=ButtonForm()
     ), status
@@ -119,11 +122,11 @@ def _account_page(form: PasswordForm, status: int) -> tuple[str, int]:
 def account_language() -> Response | tuple[str, int]:
     """The interface language of this staff member's pages."""
     form = LanguageForm()
-    form.language.choices = [("", "Follow my browser"), *i18n.choices()]
+    form.language.choices = [("", _("Follow my browser")), *i18n.choices()]
     if not form.validate_on_submit():
         return _account_page(PasswordForm(formdata=None), 400)
     with saving(page=True):
         auth.set_language(current_user, form.language.data or "")
     i18n.refresh_language()
-    flash("Your interface language is saved.", "success")
+    flash(_("Your interface language is saved."), "success")
     return redirect(url_for("staff.account"))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from newsletter import i18n
 from newsletter.digests import render, variants
 from newsletter.digests import services as digests
 from newsletter.digests.models import Digest, DigestItem
@@ -17,7 +20,6 @@ from newsletter.web.framing import sandboxed_html
 from newsletter.web.rows import RowEdit, RowsForm, form_id, read_rows
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm, DigestForm, NewDigestForm
-from newsletter.words import plural
 
 
 def _back(digest_id: int, anchor: str | None = None) -> WerkzeugResponse:
@@ -89,7 +91,7 @@ def _ticked_points() -> list[int]:
     raw = request.form.getlist("point_ids")
     point_ids = [form_id(value) for value in raw]
     if None in point_ids:
-        abort(400, "The chosen points were not understood.")
+        abort(400, _("The chosen points were not understood."))
     return [point_id for point_id in point_ids if point_id]
 
 
@@ -115,11 +117,22 @@ def _save_composer(digest: Digest, form: DigestForm, rows: RowsForm, ticked: lis
 
 
 def _saved_digest(digest: Digest, rows: RowsForm, added: int) -> WerkzeugResponse:
-    message = "Digest saved."
+    message = _("Digest saved.")
     if added:
-        message += f" Added {plural(added, 'point')}."
+        message += " " + ngettext(
+            "Added %(count)s point.",
+            "Added %(count)s points.",
+            added,
+            count=i18n.digits(str(added)),
+        )
     if rows.removed():
-        message += f" Removed {plural(len(rows.removed()), 'item')}."
+        removed = len(rows.removed())
+        message += " " + ngettext(
+            "Removed %(count)s item.",
+            "Removed %(count)s items.",
+            removed,
+            count=i18n.digits(str(removed)),
+        )
     flash(message, "success")
     anchor = f"item-{rows.move[0]}" if rows.move else ("items" if added else None)
     return _back(digest.id, anchor)
@@ -162,12 +175,15 @@ def digests_preview_html(digest_id: int) -> Response:
 def digests_test(digest_id: int) -> WerkzeugResponse:
     digest = db.get_or_404(Digest, digest_id)
     if not digest.items:
-        flash("Add some points before sending a test.", "error")
+        flash(_("Add some points before sending a test."), "error")
     else:
         with saving() as attempt:
             render.send_test(digest, current_user.email, current_user.name)
         if attempt.ok:
-            flash(f"A test copy is on its way to {current_user.email}.", "success")
+            flash(
+                _("A test copy is on its way to %(address)s.", address=current_user.email),
+                "success",
+            )
     return redirect(url_for("staff.digests_preview", digest_id=digest.id))
 
 
@@ -180,6 +196,6 @@ def digests_delete(digest_id: int) -> str | WerkzeugResponse:
             digests.delete_digest(digest)
         if not attempt.ok:
             return _back(digest.id)
-        flash("Draft deleted.", "success")
+        flash(_("Draft deleted."), "success")
         return redirect(url_for("staff.digests_index"))
     return render_template("staff/digests/delete.html", digest=digest, form=form)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -22,24 +23,24 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from newsletter.auth.models import Role
 from newsletter.reports.decisions import MAX_NOTE
-from newsletter.reports.files import RULE_LABELS
 from newsletter.reports.models import ApprovalRule
 from newsletter.sessions.fields import Kind, Spec, specs
 from newsletter.sessions.importer import MAX_CHARS
 from newsletter.sessions.services import SessionData
 from newsletter.web.public.forms import ListChoiceField
 
-_ROLE_CHOICES = [SelectChoice(role.value, role.value.title()) for role in Role]
+_ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.EDITOR: _l("Editor")}
+_ROLE_CHOICES = [SelectChoice(role.value, _ROLE_LABELS[role]) for role in Role]
 
 
 class LoginForm(FlaskForm):
     email = StringField(
-        "Email",
+        _l("Email"),
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[DataRequired(), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
@@ -48,62 +49,80 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField(
-        "Current password",
+        _l("Current password"),
         validators=[DataRequired()],
         render_kw={"autocomplete": "current-password"},
     )
     password = PasswordField(
-        "New password (at least 12 characters)",
+        _l("New password (at least 12 characters)"),
         validators=[DataRequired(), Length(max=256)],
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class StaffForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[Length(max=200)])
-    role = SelectField("Role", choices=_ROLE_CHOICES)
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=_ROLE_CHOICES)
     password = PasswordField(
-        "Initial password (at least 12 characters; they can change it)",
+        _l("Initial password (at least 12 characters; they can change it)"),
         validators=[DataRequired(), Length(max=256)],
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class StaffEditForm(FlaskForm):
-    role = SelectField("Role", choices=_ROLE_CHOICES)
-    active = BooleanField("Active (can log in)")
+    role = SelectField(_l("Role"), choices=_ROLE_CHOICES)
+    active = BooleanField(_l("Active (can log in)"))
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField("Interface language", choices=[], validate_choice=True)
+    language = SelectField(_l("Interface language"), choices=[], validate_choice=True)
 
 
 class ButtonForm(FlaskForm):
     """A button that posts: only the CSRF token."""
 
 
-_HINTS = {Kind.NAMES: "One per line.", Kind.TEXT: "Paragraphs separated by a blank line."}
+_HINTS = {Kind.NAMES: _l("One per line."), Kind.TEXT: _l("Paragraphs separated by a blank line.")}
+# The declared fields' labels in the page's language (the command line keeps the
+# declarations' English ones).
+_LABELS = {
+    "Title": _l("Title"),
+    "Session number": _l("Session number"),
+    "Date": _l("Date"),
+    "Host": _l("Host"),
+    "Supporters": _l("Supporters"),
+    "Partners": _l("Partners"),
+    "Participant countries": _l("Participant countries"),
+    "Notable attendees": _l("Notable attendees"),
+    "Narrative": _l("Narrative"),
+    "Series": _l("Series"),
+    "Published (a public page shows the session and its points)": _l(
+        "Published (a public page shows the session and its points)"
+    ),
+}
 # How the pages show a field beyond what its declaration says.
 _RENDER = {"series_name": {"list": "series-names"}}
 
 
 def _session_field(name: str, spec: Spec) -> Any:
     """The form field for a declared session field (see ``sessions.fields``)."""
+    label = _LABELS.get(spec.label, spec.label)
     if spec.kind is Kind.LINE:
         required = [DataRequired()] if spec.required else []
         return StringField(
-            spec.label,
+            label,
             validators=[*required, Length(max=spec.limit)],
             render_kw=_RENDER.get(name),
         )
     if spec.kind is Kind.NUMBER:
-        return IntegerField(spec.label, validators=[Optional(), NumberRange(min=1, max=spec.limit)])
+        return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=spec.limit)])
     if spec.kind is Kind.DATE:
-        return DateField(spec.label, validators=[Optional()])
+        return DateField(label, validators=[Optional()])
     if spec.kind is Kind.FLAG:
-        return BooleanField(spec.label)
-    return TextAreaField(spec.label, description=_HINTS[spec.kind], render_kw={"rows": spec.rows})
+        return BooleanField(label)
+    return TextAreaField(label, description=_HINTS[spec.kind], render_kw={"rows": spec.rows})
 
 
 class SessionForm(FlaskForm):
@@ -138,45 +157,45 @@ def _declare_session_fields() -> None:
 _declare_session_fields()
 
 
-_POINTS_TOO_LONG = f"The points have at most {MAX_CHARS:,} characters."
+_POINTS_TOO_LONG = _l("The points have at most %(count)s characters.", count=f"{MAX_CHARS:,}")
 
 
 class ImportedSessionForm(SessionForm):
     points = TextAreaField(
-        "Summary points",
+        _l("Summary points"),
         validators=[Length(max=MAX_CHARS, message=_POINTS_TOO_LONG)],
-        description="One point per paragraph: separate points with a blank line.",
+        description=_l("One point per paragraph: separate points with a blank line."),
         render_kw={"rows": 16},
     )
 
 
 class ImportTextForm(FlaskForm):
     text = TextAreaField(
-        "Summary text",
-        validators=[DataRequired("Paste the text of a session summary.")],
+        _l("Summary text"),
+        validators=[DataRequired(_l("Paste the text of a session summary."))],
         render_kw={"rows": 18},
     )
 
 
 class DigestForm(FlaskForm):
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     preheader = StringField(
-        "Preheader",
-        description="The line inboxes show after the subject.",
+        _l("Preheader"),
+        description=_l("The line inboxes show after the subject."),
         validators=[Length(max=200)],
     )
-    intro = TextAreaField("Introduction (Markdown)", render_kw={"rows": 5})
-    outro = TextAreaField("Closing (Markdown)", render_kw={"rows": 4})
-    lists = ListChoiceField("Send to", choices=[])
+    intro = TextAreaField(_l("Introduction (Markdown)"), render_kw={"rows": 5})
+    outro = TextAreaField(_l("Closing (Markdown)"), render_kw={"rows": 4})
+    lists = ListChoiceField(_l("Send to"), choices=[])
 
 
 class NewDigestForm(FlaskForm):
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
 
 
 class StaffPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password (at least 12 characters)",
+        _l("New password (at least 12 characters)"),
         validators=[DataRequired(), Length(max=256)],
         render_kw={"autocomplete": "new-password"},
     )
@@ -184,88 +203,106 @@ class StaffPasswordForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     site_name = StringField(
-        "Site name",
-        description="In every page's header, in email subjects and in List-Id.",
+        _l("Site name"),
+        description=_l("In every page's header, in email subjects and in List-Id."),
         validators=[DataRequired(), Length(max=100)],
     )
     organisation_name = StringField(
-        "Organisation",
-        description="Who publishes; named in every email's footer. Required before the first send.",
+        _l("Organisation"),
+        description=_l(
+            "Who publishes; named in every email's footer. Required before the first send."
+        ),
         validators=[Length(max=200)],
     )
     postal_address = TextAreaField(
-        "Postal address",
-        description="Anti-spam laws ask every email to give one. Required before the first send.",
+        _l("Postal address"),
+        description=_l(
+            "Anti-spam laws ask every email to give one. Required before the first send."
+        ),
         validators=[Length(max=500)],
         render_kw={"rows": 3},
     )
     sender_name = StringField(
-        "Sender's name",
-        description="The name inboxes show as the sender; the address stays the configured one.",
+        _l("Sender's name"),
+        description=_l(
+            "The name inboxes show as the sender; the address stays the configured one."
+        ),
         validators=[Length(max=100)],
     )
     reply_to = StringField(
-        "Replies go to",
-        description="An address for replies (optional).",
+        _l("Replies go to"),
+        description=_l("An address for replies (optional)."),
         validators=[Length(max=254)],
         render_kw={"type": "email", "autocomplete": "email"},
     )
     consent_text = TextAreaField(
-        "Consent statement on the subscribe form",
-        description="Each wording is kept, and every subscriber's evidence names the one they saw.",
+        _l("Consent statement on the subscribe form"),
+        description=_l(
+            "Each wording is kept, and every subscriber's evidence names the one they saw."
+        ),
         validators=[DataRequired(), Length(max=2000)],
         render_kw={"rows": 4},
     )
     brand_colour = StringField(
-        "Brand colour",
-        description="The header and main buttons; text on it is chosen to stay readable.",
+        _l("Brand colour"),
+        description=_l("The header and main buttons; text on it is chosen to stay readable."),
         validators=[DataRequired(), Length(max=7)],
         render_kw={"type": "color"},
     )
     time_zone = SelectField(
-        "Time zone", description="Times of scheduled sends are entered and shown in it.", choices=[]
+        _l("Time zone"),
+        description=_l("Times of scheduled sends are entered and shown in it."),
+        choices=[],
     )
     logo = FileField(
-        "Logo (PNG, JPEG or GIF, at most 512 KB)",
+        _l("Logo (PNG, JPEG or GIF, at most 512 KB)"),
         render_kw={"accept": "image/png,image/jpeg,image/gif"},
     )
     logo_alt = StringField(
-        "The logo in words (alt text)",
-        description="Read out instead of the logo, and shown when images are off.",
+        _l("The logo in words (alt text)"),
+        description=_l("Read out instead of the logo, and shown when images are off."),
         validators=[Length(max=200)],
     )
-    remove_logo = BooleanField("Remove the logo")
+    remove_logo = BooleanField(_l("Remove the logo"))
 
 
 class ItemTextForm(FlaskForm):
-    text = TextAreaField("Text in this digest", render_kw={"rows": 3})
+    text = TextAreaField(_l("Text in this digest"), render_kw={"rows": 3})
 
 
 class ReportUploadForm(FlaskForm):
     file = FileField(
-        "Report file",
-        description="A PDF, a Word document (DOCX) or an OpenDocument text (ODT).",
-        validators=[FileRequired("Choose the report's file.")],
+        _l("Report file"),
+        description=_l("A PDF, a Word document (DOCX) or an OpenDocument text (ODT)."),
+        validators=[FileRequired(_l("Choose the report's file."))],
         render_kw={"accept": ".pdf,.docx,.odt"},
     )
 
 
+# The approval rules in the page's language (the record keeps files.RULE_LABELS).
+_RULE_LABELS = {
+    ApprovalRule.STAFF: _l("Staff decide each request"),
+    ApprovalRule.ANYONE: _l("Approve anyone whose address is verified"),
+    ApprovalRule.DOMAINS: _l("Approve verified addresses at these domains; staff decide the rest"),
+}
+
+
 class ReportRuleForm(FlaskForm):
     rule = RadioField(
-        "Who gets the report",
-        choices=[SelectChoice(rule.value, label) for rule, label in RULE_LABELS.items()],
+        _l("Who gets the report"),
+        choices=[SelectChoice(rule.value, label) for rule, label in _RULE_LABELS.items()],
         default=ApprovalRule.STAFF.value,
     )
     domains = TextAreaField(
-        "Domains",
-        description="One per line, like example.org (its subdomains count too).",
+        _l("Domains"),
+        description=_l("One per line, like example.org (its subdomains count too)."),
         render_kw={"rows": 3},
     )
 
 
 class DecisionForm(FlaskForm):
     note = TextAreaField(
-        "Note to the requester (optional)",
+        _l("Note to the requester (optional)"),
         validators=[Length(max=MAX_NOTE)],
         render_kw={"rows": 2, "maxlength": MAX_NOTE},
     )
@@ -273,29 +310,33 @@ class DecisionForm(FlaskForm):
 
 class ImportUploadForm(FlaskForm):
     file = FileField(
-        "CSV file",
-        description="UTF-8 text; the first line names the columns: email, and name and "
-        "organisation if you have them.",
-        validators=[FileRequired("Choose the CSV file.")],
+        _l("CSV file"),
+        description=_l(
+            "UTF-8 text; the first line names the columns: email, and name and "
+            "organisation if you have them."
+        ),
+        validators=[FileRequired(_l("Choose the CSV file."))],
         render_kw={"accept": ".csv,text/csv"},
     )
 
 
 class ImportOptionsForm(FlaskForm):
     consent = RadioField(
-        "Consent",
+        _l("Consent"),
         choices=[
-            SelectChoice("consented", "These people already consented: they become active"),
-            SelectChoice("confirm", "Send each new person a confirmation: they stay pending"),
+            SelectChoice("consented", _l("These people already consented: they become active")),
+            SelectChoice("confirm", _l("Send each new person a confirmation: they stay pending")),
         ],
-        validators=[DataRequired("Say whether these people consented.")],
+        validators=[DataRequired(_l("Say whether these people consented."))],
     )
     consent_note = TextAreaField(
-        "How and when they consented",
-        description="Kept as each person's consent evidence, e.g. 'signed up on paper at "
-        "the 2026 annual conference'.",
+        _l("How and when they consented"),
+        description=_l(
+            "Kept as each person's consent evidence, e.g. 'signed up on paper at "
+            "the 2026 annual conference'."
+        ),
         validators=[Length(max=2000)],
         render_kw={"rows": 3},
     )
-    lists = ListChoiceField("Lists to add them to", choices=[])
-    dry_run = BooleanField("Dry run: check every row and report, but store nothing")
+    lists = ListChoiceField(_l("Lists to add them to"), choices=[])
+    dry_run = BooleanField(_l("Dry run: check every row and report, but store nothing"))

@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -118,7 +119,7 @@ def imports_again(job_id: int) -> WerkzeugResponse:
     if not attempt.ok:
         return redirect(url_for("staff.imports_show", job_id=job_id))
     imports.dispatch(current_app._get_current_object(), copy.id)  # type: ignore[attr-defined]
-    flash("Importing the same file for real.", "success")
+    flash(_("Importing the same file for real."), "success")
     return redirect(url_for("staff.imports_show", job_id=copy.id))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from newsletter.bounces import kept
@@ -14,7 +15,7 @@ from newsletter.web.staff.forms import ButtonForm
 def _item(message_id: int) -> kept.Item:
     item = kept.get(message_id)
     if item is None:
-        abort(404, "There is no such message.")
+        abort(404, _("There is no such message."))
     return item
 
 
@@ -41,12 +42,12 @@ def inbound_show(message_id: int) -> str:
 def inbound_delete_confirm(message_id: int) -> str:
     item = _item(message_id)
     if item.kind != kept.REPLY:
-        abort(404, "Only a kept reply can be deleted; mark an alert handled.")
+        abort(404, _("Only a kept reply can be deleted; mark an alert handled."))
     return render_template(
         "staff/confirm.html",
-        question=f"Delete the reply “{item.subject}”?",
-        detail="Its text and sender are removed for good; nobody can read it again.",
-        button="Delete the reply",
+        question=_("Delete the reply “%(subject)s”?", subject=item.subject),
+        detail=_("Its text and sender are removed for good; nobody can read it again."),
+        button=_("Delete the reply"),
         action=url_for("staff.inbound_action", message_id=message_id, action="delete"),
         back=url_for("staff.inbound_show", message_id=message_id),
     )
@@ -56,16 +57,16 @@ def inbound_delete_confirm(message_id: int) -> str:
 def inbound_action(message_id: int, action: str) -> Response:
     item = _item(message_id)
     if action == "delete" and item.kind != kept.REPLY:
-        abort(404, "Only a kept reply can be deleted; mark an alert handled.")
+        abort(404, _("Only a kept reply can be deleted; mark an alert handled."))
     if not ButtonForm().validate_on_submit():
-        abort(400, "This form has expired. Please send it again.")
+        abort(400, _("This form has expired. Please send it again."))
     with saving() as attempt:
         if action == "handled":
             kept.mark_handled(item.message)
         else:
             kept.delete(item.message)
     if attempt.ok:
-        flash("Marked handled." if action == "handled" else "Deleted.", "success")
+        flash(_("Marked handled.") if action == "handled" else _("Deleted."), "success")
     if action == "handled":
         return redirect(url_for("staff.inbound_show", message_id=message_id))
     return redirect(url_for("staff.inbound"))

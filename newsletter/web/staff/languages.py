@@ -5,6 +5,7 @@ pasted translated summary)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from newsletter import i18n
@@ -41,7 +42,7 @@ def digests_languages(digest_id: int) -> str | Response | tuple[str, int]:
                     },
                 )
         if attempt.ok:
-            flash("Variants saved.", "success")
+            flash(_("Variants saved."), "success")
             return redirect(url_for("staff.digests_languages", digest_id=digest.id))
     columns = [
         {
@@ -94,7 +95,7 @@ def sessions_translations(session_id: int) -> str | Response | tuple[str, int]:
                         },
                     )
         if attempt.ok and report is None:
-            flash("Translations saved.", "success")
+            flash(_("Translations saved."), "success")
             return redirect(url_for("staff.sessions_translations", session_id=session.id))
         if attempt.ok and report is not None:
             flash(report.summary, "success" if not report.problems else "warning")

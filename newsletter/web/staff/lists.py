@@ -4,6 +4,7 @@ choosing the default, archiving, restoring and deleting for admins."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from newsletter.extensions import db
@@ -40,7 +41,7 @@ def lists_create() -> Response | tuple[str, int]:
                 default=bool(form.is_default.data),
             )
         if attempt.ok:
-            flash(f"Created the list {created.name}.", "success")
+            flash(_("Created the list %(name)s.", name=created.name), "success")
             return redirect(url_for("staff.lists"))
     return _index(form, 400)
 
@@ -62,7 +63,7 @@ def lists_edit(list_id: int) -> Response | tuple[str, int]:
                 default=bool(form.is_default.data),
             )
         if attempt.ok:
-            flash(f"Saved the list {mailing_list.name}.", "success")
+            flash(_("Saved the list %(name)s.", name=mailing_list.name), "success")
             return redirect(url_for("staff.lists"))
     return render_template(
         "staff/lists/edit.html",
@@ -79,7 +80,10 @@ def lists_archive(list_id: int) -> Response:
     with saving() as attempt:
         list_service.archive_list(mailing_list)
     if attempt.ok:
-        flash(f"Archived {mailing_list.name}: offered nowhere, sent to by no digest.", "success")
+        flash(
+            _("Archived %(name)s: offered nowhere, sent to by no digest.", name=mailing_list.name),
+            "success",
+        )
     return redirect(url_for("staff.lists"))
 
 
@@ -90,7 +94,7 @@ def lists_restore(list_id: int) -> Response:
     with saving() as attempt:
         list_service.restore_list(mailing_list)
     if attempt.ok:
-        flash(f"Restored {mailing_list.name}.", "success")
+        flash(_("Restored %(name)s.", name=mailing_list.name), "success")
     return redirect(url_for("staff.lists"))
 
 
@@ -102,6 +106,6 @@ def lists_delete(list_id: int) -> Response:
     with saving() as attempt:
         list_service.delete_list(mailing_list)
     if attempt.ok:
-        flash(f"Deleted the list {name}.", "success")
+        flash(_("Deleted the list %(name)s.", name=name), "success")
         return redirect(url_for("staff.lists"))
     return redirect(url_for("staff.lists_edit", list_id=list_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,6 +13,7 @@ from newsletter.extensions import db
 from newsletter.web.formtools import saving
 from newsletter.web.staff import admin_only, bp
 from newsletter.web.staff.forms import StaffEditForm, StaffForm, StaffPasswordForm
+from newsletter.words import label
 
 
 @bp.route("/people", methods=["GET", "POST"])
@@ -27,7 +29,14 @@ def people() -> str | Response | tuple[str, int]:
                 name=form.name.data or "",
             )
         if attempt.ok:
-            flash(f"Added {user.email} as {user.role.value}.", "success")
+            flash(
+                _(
+                    "Added %(address)s as %(role)s.",
+                    address=user.email,
+                    role=label(user.role).lower(),
+                ),
+                "success",
+            )
             return redirect(url_for("staff.people"))
     status = 400 if form.is_submitted() else 200
     return render_template("staff/people.html", form=form, people=auth.all_staff()), status
@@ -47,7 +56,7 @@ def person(user_id: int) -> str | Response | tuple[str, int]:
                 current_user, user, role=Role(form.role.data), active=bool(form.active.data)
             )
         if attempt.ok:
-            flash(f"Saved {user.email}.", "success")
+            flash(_("Saved %(address)s.", address=user.email), "success")
             return redirect(url_for("staff.people"))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -62,12 +71,15 @@ def person_password(user_id: int) -> str | Response | tuple[str, int]:
     user = db.get_or_404(StaffUser, user_id)
     password_form = StaffPasswordForm()
     if user.id == current_user.id:
-        abort(400, "Change your own password on your account page.")
+        abort(400, _("Change your own password on your account page."))
     if password_form.validate_on_submit():
         with saving(password_form) as attempt:
             auth.set_password(user, password_form.password.data or "")
         if attempt.ok:
-            flash(f"New password set for {user.email}; tell it to them.", "success")
+            flash(
+                _("New password set for %(address)s; tell it to them.", address=user.email),
+                "success",
+            )
             return redirect(url_for("staff.person", user_id=user.id))
     form = StaffEditForm(formdata=None, role=user.role.value, active=user.is_active)
     return render_template(

@@ -16,6 +16,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -81,7 +83,14 @@ def reports_upload(session_id: int) -> WerkzeugResponse | tuple[str, int]:
             version = files.upload(session, upload.stream, upload.filename or "", _actor())
         if attempt.ok:
             kind = files.kind_of(version)
-            flash(f"Version {version.number} of the report is stored ({kind.label}).", "success")
+            flash(
+                _(
+                    "Version %(number)s of the report is stored (%(kind)s).",
+                    number=version.number,
+                    kind=kind.label,
+                ),
+                "success",
+            )
             return redirect(url_for("staff.reports_session", session_id=session.id))
     return _session_page(session, form, ReportRuleForm(formdata=None), 400)
 
@@ -94,7 +103,7 @@ def reports_rule(session_id: int) -> WerkzeugResponse | tuple[str, int]:
         with saving(form) as attempt:
             files.set_rule(session, ApprovalRule(form.rule.data), form.domains.data or "", _actor())
         if attempt.ok:
-            flash("The approval rule is saved.", "success")
+            flash(_("The approval rule is saved."), "success")
             return redirect(url_for("staff.reports_session", session_id=session.id))
     return _session_page(session, ReportUploadForm(formdata=None), form, 400)
 
@@ -116,13 +125,13 @@ def reports_version_file(version_id: int) -> WerkzeugResponse:
 def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
     """An upload far over the limit is refused before it is read; say what the limit is."""
     limit = storage.megabytes(int(current_app.config["REPORT_MAX_BYTES"]))
-    message = f"The file is too large: a report may be at most {limit}."
+    message = _("The file is too large: a report may be at most %(limit)s.", limit=limit)
     if request.endpoint == "staff.imports_upload":
         limit = storage.megabytes(int(current_app.config["IMPORT_MAX_BYTES"]))
-        message = f"The file is too large: an import may be at most {limit}."
+        message = _("The file is too large: an import may be at most %(limit)s.", limit=limit)
     elif request.endpoint != "staff.reports_upload":
-        message = "What you sent is too large."
-    return render_template("error.html", code=413, title="Too large", message=message), 413
+        message = _("What you sent is too large.")
+    return render_template("error.html", code=413, title=_("Too large"), message=message), 413
 
 
 # -- the queue ---------------------------------------------------------------------------
@@ -135,7 +144,7 @@ def _status_filter() -> RequestStatus | None:
     try:
         return RequestStatus(value)
     except ValueError:
-        abort(400, "There is no such status.")
+        abort(400, _("There is no such status."))
 
 
 @bp.get("/reports")
@@ -169,15 +178,15 @@ def reports_show(request_id: int) -> str:
 _DECISIONS: dict[str, tuple[Callable[[ReportRequest, str], object], str]] = {
     "approve": (
         lambda found, note: decisions.approve(found, _actor(), note),
-        "Approved: a download link is on its way to {email}.",
+        _l("Approved: a download link is on its way to %(email)s."),
     ),
     "decline": (
         lambda found, note: decisions.decline(found, _actor(), note),
-        "Declined: {email} is told so.",
+        _l("Declined: %(email)s is told so."),
     ),
     "revoke": (
         lambda found, _note: decisions.revoke(found, _actor()),
-        "Revoked: the links sent to {email} no longer work.",
+        _l("Revoked: the links sent to %(email)s no longer work."),
     ),
 }
 
@@ -192,7 +201,7 @@ def reports_decide(request_id: int, action: str) -> WerkzeugResponse:
             abort(400)
         change(found, form.note.data or "")
     if attempt.ok:
-        flash(message.format(email=found.email or "the requester"), "success")
+        flash(str(message) % {"email": found.email or _("the requester")}, "success")
     back = request.form.get("back") == "queue"
     if back:
         return redirect(url_for("staff.reports"))
@@ -211,7 +220,9 @@ def reports_erase(request_id: int) -> WerkzeugResponse:
             found, record.Actor.staff(current_user.id, current_user.email, None)
         )
     if attempt.ok:
-        flash("The requester's personal data is erased; the record of decisions stays.", "success")
+        flash(
+            _("The requester's personal data is erased; the record of decisions stays."), "success"
+        )
     return redirect(url_for("staff.reports_show", request_id=request_id))
 
 
@@ -223,7 +234,7 @@ def reports_record() -> Response:
     if session_id is not None:
         report = files.report_of(db.get_or_404(DialogueSession, session_id))
         if report is None:
-            abort(404, "This session has no report.")
+            abort(404, _("This session has no report."))
     name = f"report-record-{report.session.slug}.csv" if report else "report-record.csv"
     response = Response(
         stream_with_context(record.export_csv(report)), mimetype="text/csv; charset=utf-8"

@@ -7,8 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from newsletter import i18n
 from newsletter.delivery import execution, figures, sends
 from newsletter.delivery.models import DeliveryStatus
 from newsletter.digests import archive, variants
@@ -19,7 +23,6 @@ from newsletter.timeutil import parse_moment, zone_names
 from newsletter.web.formtools import saving
 from newsletter.web.staff import bp
 from newsletter.web.staff.forms import ButtonForm
-from newsletter.words import plural
 
 
 def _archive_choice() -> bool | None:
@@ -59,7 +62,15 @@ def digests_send(digest_id: int) -> Response:
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
     execution.dispatch(current_app._get_current_object(), digest_id)  # type: ignore[attr-defined]
-    flash(f"Sending to {plural(size, 'subscriber')}.", "success")
+    flash(
+        ngettext(
+            "Sending to %(count)s subscriber.",
+            "Sending to %(count)s subscribers.",
+            size,
+            count=i18n.digits(str(size)),
+        ),
+        "success",
+    )
     return _to_progress(digest_id)
 
 
@@ -74,15 +85,15 @@ def digests_schedule(digest_id: int) -> Response:
         sends.schedule(digest, when.utc, in_archive=_archive_choice())
     if not attempt.ok:
         return redirect(url_for("staff.digests_send_confirm", digest_id=digest_id))
-    flash(f"Scheduled for {when.described}.", "success")
+    flash(_("Scheduled for %(moment)s.", moment=when.described), "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest_id))
 
 
 _ACTIONS: dict[str, tuple[Callable[[Digest], object], str]] = {
-    "pause": (sends.pause, "Paused: workers stop after their current message."),
-    "resume": (sends.resume, "Resumed."),
-    "cancel": (sends.cancel, "Cancelled: nobody else will get it."),
-    "unschedule": (sends.unschedule, "No longer scheduled: back to draft."),
+    "pause": (sends.pause, _l("Paused: workers stop after their current message.")),
+    "resume": (sends.resume, _l("Resumed.")),
+    "cancel": (sends.cancel, _l("Cancelled: nobody else will get it.")),
+    "unschedule": (sends.unschedule, _l("No longer scheduled: back to draft.")),
 }
 
 
@@ -91,9 +102,9 @@ def digests_cancel_confirm(digest_id: int) -> str:
     digest = db.get_or_404(Digest, digest_id)
     return render_template(
         "staff/confirm.html",
-        question=f"Cancel sending “{digest.subject}”?",
-        detail="Nobody who has not had it yet will get it. A cancelled send cannot be resumed.",
-        button="Cancel the send",
+        question=_("Cancel sending “%(subject)s”?", subject=digest.subject),
+        detail=_("Nobody who has not had it yet will get it. A cancelled send cannot be resumed."),
+        button=_("Cancel the send"),
         action=url_for("staff.digests_control", digest_id=digest.id, action="cancel"),
         back=url_for("staff.digests_progress", digest_id=digest.id),
     )
@@ -140,7 +151,7 @@ def digests_deliveries(digest_id: int) -> str:
     digest = db.get_or_404(Digest, digest_id)
     raw_status = request.args.get("status") or None
     if raw_status is not None and raw_status not in DeliveryStatus._value2member_map_:
-        abort(400, "Unknown delivery status.")
+        abort(400, _("Unknown delivery status."))
     status = DeliveryStatus(raw_status) if raw_status else None
     page = request.args.get("page", 1, type=int) or 1
     entries, pages = figures.delivery_log(digest_id, status, page)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from newsletter import i18n
 from newsletter.digests import services as digests
 from newsletter.extensions import db
 from newsletter.sessions import services
@@ -20,7 +23,6 @@ from newsletter.web.staff.forms import (
     ImportTextForm,
     SessionForm,
 )
-from newsletter.words import plural
 
 
 def _paragraphs(text: str | None) -> list[str]:
@@ -52,7 +54,7 @@ def sessions_new() -> Response | tuple[str, int]:
         with saving(form) as attempt:
             session = services.create_session(form.to_session_data())
         if attempt.ok:
-            flash("Session saved. Now add its summary points.", "success")
+            flash(_("Session saved. Now add its summary points."), "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
     return _render_form("staff/sessions/new.html", form)
 
@@ -101,8 +103,22 @@ def sessions_import_save() -> Response | tuple[str, int]:
             else:
                 session = services.create_session(data, points)
         if attempt.ok:
-            done = "Updated" if target is not None else "Imported"
-            flash(f"{done} the session with {plural(len(session.points), 'point')}.", "success")
+            count = len(session.points)
+            if target is not None:
+                done = ngettext(
+                    "Updated the session with %(count)s point.",
+                    "Updated the session with %(count)s points.",
+                    count,
+                    count=i18n.digits(str(count)),
+                )
+            else:
+                done = ngettext(
+                    "Imported the session with %(count)s point.",
+                    "Imported the session with %(count)s points.",
+                    count,
+                    count=i18n.digits(str(count)),
+                )
+            flash(done, "success")
             return redirect(url_for("staff.sessions_edit", session_id=session.id))
     return _render_form(
         "staff/sessions/import_review.html", form, warnings=[], found=None, duplicate=duplicate
@@ -142,9 +158,14 @@ def sessions_edit(session_id: int) -> Response | tuple[str, int]:
 
 def _saved_session(session: DialogueSession, rows: RowsForm) -> Response:
     removed = len(rows.removed())
-    message = "Saved the session and its points."
+    message = _("Saved the session and its points.")
     if removed:
-        message += f" Removed {plural(removed, 'point')}."
+        message += " " + ngettext(
+            "Removed %(count)s point.",
+            "Removed %(count)s points.",
+            removed,
+            count=i18n.digits(str(removed)),
+        )
     flash(message, "success")
     anchor = f"point-{rows.move[0]}" if rows.move else None
     return redirect(url_for("staff.sessions_edit", session_id=session.id, _anchor=anchor))
@@ -159,7 +180,7 @@ def sessions_delete(session_id: int) -> str | Response:
         with saving() as attempt:
             services.delete_session(session)
         if attempt.ok:
-            flash(f"Deleted the session “{title}”.", "success")
+            flash(_("Deleted the session “%(title)s”.", title=title), "success")
             return redirect(url_for("staff.sessions"))
     return render_template("staff/sessions/delete.html", session=session, form=form)
 
@@ -171,7 +192,7 @@ def sessions_digest(session_id: int) -> Response:
         digest = digests.create_from_session(session, current_user)
     if not attempt.ok:
         return redirect(url_for("staff.sessions_edit", session_id=session_id))
-    flash("A draft digest with every point of the session is ready.", "success")
+    flash(_("A draft digest with every point of the session is ready."), "success")
     return redirect(url_for("staff.digests_edit", digest_id=digest.id))
 
 
@@ -193,7 +214,7 @@ def series_edit(series_id: int) -> Response:
             found, request.form.get("name", ""), request.form.get("description", "")
         )
     if attempt.ok:
-        flash("Series saved.", "success")
+        flash(_("Series saved."), "success")
     return redirect(url_for("staff.series"))
 
 
@@ -203,14 +224,14 @@ def series_delete(series_id: int) -> Response | str:
     if not found.sessions and not request.form.get("confirmed"):  # a refusal needs no question
         return render_template(
             "staff/confirm.html",
-            question=f"Delete the series “{found.name}”?",
-            detail="It has no sessions. This cannot be undone.",
-            button="Delete the series",
+            question=_("Delete the series “%(name)s”?", name=found.name),
+            detail=_("It has no sessions. This cannot be undone."),
+            button=_("Delete the series"),
             action=url_for("staff.series_delete", series_id=found.id),
             back=url_for("staff.series"),
         )
     with saving() as attempt:
         services.delete_series(found)
     if attempt.ok:
-        flash("Series deleted.", "success")
+        flash(_("Series deleted."), "success")
     return redirect(url_for("staff.series"))

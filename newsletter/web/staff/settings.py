@@ -4,6 +4,7 @@ brand colour, logo and time zone."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -43,7 +44,7 @@ def settings() -> str | Response | tuple[str, int]:
             else:
                 site_settings.set_logo_alt(form.logo_alt.data or "")
         if attempt.ok:
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("staff.settings"))
     status = 400 if form.is_submitted() else 200
     return render_template(

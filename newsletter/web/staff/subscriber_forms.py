@@ -3,6 +3,8 @@ services validate again."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -11,17 +13,17 @@ from wtforms.validators import DataRequired, Length
 from newsletter.web.public.forms import ListChoiceField
 
 CONSENT_CHOICES = [
-    SelectChoice("note", "They consented already: I record how (kept as evidence)"),
-    SelectChoice("confirm", "Send them a confirmation: they stay pending until they confirm"),
+    SelectChoice("note", _l("They consented already: I record how (kept as evidence)")),
+    SelectChoice("confirm", _l("Send them a confirmation: they stay pending until they confirm")),
 ]
 
 
 class ConsentForm(FlaskForm):
-    consent = RadioField("Consent", choices=CONSENT_CHOICES, default="confirm")
+    consent = RadioField(_l("Consent"), choices=CONSENT_CHOICES, default="confirm")
     consent_note = TextAreaField(
-        "How and when they consented",
+        _l("How and when they consented"),
         validators=[Length(max=2000)],
-        description="For example: asked to be added at the 2026 conference, in writing.",
+        description=_l("For example: asked to be added at the 2026 conference, in writing."),
         render_kw={"rows": 3},
     )
 
@@ -31,25 +33,25 @@ class ConsentForm(FlaskForm):
             return None
         note = (self.consent_note.data or "").strip()
         if not note:
-            self.consent_note.errors = ["Say how they consented, or send a confirmation."]
+            self.consent_note.errors = [_("Say how they consented, or send a confirmation.")]
             return ""
         return note
 
 
 class SubscriberAddForm(ConsentForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[Length(max=200)])
-    organisation = StringField("Organisation", validators=[Length(max=200)])
-    lists = ListChoiceField("Lists", choices=[])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    lists = ListChoiceField(_l("Lists"), choices=[])
 
 
 class SubscriberListsForm(FlaskForm):
-    lists = ListChoiceField("Lists", choices=[])
+    lists = ListChoiceField(_l("Lists"), choices=[])
 
 
 class UnsubscribeForm(FlaskForm):
     reason = TextAreaField(
-        "Reason (kept in the history)", validators=[Length(max=2000)], render_kw={"rows": 2}
+        _l("Reason (kept in the history)"), validators=[Length(max=2000)], render_kw={"rows": 2}
     )
 
 
@@ -58,15 +60,17 @@ class ResubscribeForm(ConsentForm):
 
 
 class ListForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Length(max=5000)], render_kw={"rows": 3})
-    is_public = BooleanField("Public (offered on the subscribe form)")
-    is_default = BooleanField("Default (joined when someone picks no list)")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(
+        _l("Description"), validators=[Length(max=5000)], render_kw={"rows": 3}
+    )
+    is_public = BooleanField(_l("Public (offered on the subscribe form)"))
+    is_default = BooleanField(_l("Default (joined when someone picks no list)"))
 
 
 class NewListForm(ListForm):
     slug = StringField(
-        "Slug",
+        _l("Slug"),
         validators=[DataRequired(), Length(max=64)],
-        description="Lower-case letters, digits and hyphens; part of the List-Id header.",
+        description=_l("Lower-case letters, digits and hyphens; part of the List-Id header."),
     )

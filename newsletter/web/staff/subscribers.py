@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 
 from flask import Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -100,13 +101,21 @@ def subscribers_new() -> str | WerkzeugResponse | tuple[str, int]:
                     source=SubscriberSource.STAFF,
                 )
             if attempt.ok:
-                done = "Added" if outcome.created else "Updated"
                 pending = outcome.subscriber.status == SubscriberStatus.PENDING
-                flash(
-                    f"{done} {outcome.subscriber.email}"
-                    + ("; a confirmation is on its way." if pending else "."),
-                    "success",
-                )
+                address = outcome.subscriber.email
+                if outcome.created:
+                    done = (
+                        _("Added %(address)s; a confirmation is on its way.", address=address)
+                        if pending
+                        else _("Added %(address)s.", address=address)
+                    )
+                else:
+                    done = (
+                        _("Updated %(address)s; a confirmation is on its way.", address=address)
+                        if pending
+                        else _("Updated %(address)s.", address=address)
+                    )
+                flash(done, "success")
                 return redirect(url_for("staff.subscriber", subscriber_id=outcome.subscriber.id))
     status = 400 if form.is_submitted() else 200
     return render_template("staff/subscribers/new.html", form=form), status
@@ -152,7 +161,9 @@ def subscriber_lists(subscriber_id: int) -> WerkzeugResponse | tuple[str, int]:
             lists = list_service.resolve_lists(form.lists.data or [], public_only=False)
             changed = casework.change_lists(subscriber, lists, _staff())
         if attempt.ok:
-            flash("Lists saved." if changed else "The lists were as chosen already.", "success")
+            flash(
+                _("Lists saved.") if changed else _("The lists were as chosen already."), "success"
+            )
             return _back(subscriber_id)
     return _page(subscriber, 400, lists_form=form)
 
@@ -181,9 +192,11 @@ def subscriber_resubscribe(subscriber_id: int) -> WerkzeugResponse | tuple[str, 
                 casework.staff_resubscribe(subscriber, _staff(), consent_note=note)
             if attempt.ok:
                 flash(
-                    f"{subscriber.email} is subscribed again."
+                    _("%(address)s is subscribed again.", address=subscriber.email)
                     if note
-                    else f"A confirmation is on its way to {subscriber.email}.",
+                    else _(
+                        "A confirmation is on its way to %(address)s.", address=subscriber.email
+                    ),
                     "success",
                 )
                 return _back(subscriber_id)
@@ -195,10 +208,10 @@ def subscriber_resubscribe(subscriber_id: int) -> WerkzeugResponse | tuple[str, 
 def subscriber_erase(subscriber_id: int) -> WerkzeugResponse:
     subscriber = db.get_or_404(Subscriber, subscriber_id)
     if request.form.get("confirm") != "erase":
-        raise InvalidInput("Tick the box to confirm the erasure: it cannot be undone.")
+        raise InvalidInput(_("Tick the box to confirm the erasure: it cannot be undone."))
     with saving(page=True):
         casework.staff_erase(subscriber)
-    flash("Erased: only a keyed hash of the address stays, so nobody can re-add it.", "success")
+    flash(_("Erased: only a keyed hash of the address stays, so nobody can re-add it."), "success")
     return redirect(url_for("staff.subscribers"))
 
 
