@@ -3,15 +3,14 @@ through the parser and through the staff form, at the largest size the form allo
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable
 
 import pytest
 from werkzeug.test import encode_multipart
 
 from newsletter.sessions.importer import MAX_CHARS, parse_summary
 from tests.conftest import form_values
+from tests.cpu_time import least_cpu_seconds
 
 
 def _filled(head: str, unit: str, tail: str = "") -> str:
@@ -41,31 +40,13 @@ HOSTILE = {
 }
 
 
-def _least_cpu_seconds(run: Callable[[], object], clock=time.thread_time, tries=3) -> float:
-    """The least CPU time of ``tries`` calls of ``run``, with the garbage collector paused.
-
-    A backtracking pattern is slow on every try, for minutes; what varies between tries is
-    not the pattern: a collection walking the whole suite's heap lands in one call, or a
-    busy machine's caches are cold. The least of a few tries is the pattern's own cost."""
-    spent = []
-    for _ in range(tries):
-        gc.disable()
-        try:
-            started = clock()
-            run()
-            spent.append(clock() - started)
-        finally:
-            gc.enable()
-    return min(spent)
-
-
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_hostile_paste_of_the_largest_size_parses_in_under_a_second(name):
     text = HOSTILE[name]
     assert MAX_CHARS - 20 <= len(text) <= MAX_CHARS
     # CPU time of this thread: neither a busy machine nor the suite's background threads
     # (senders, SMTP servers) count. A backtracking pattern takes minutes here, not 0.2 s.
-    assert _least_cpu_seconds(lambda: parse_summary(text)) < 1.0, name
+    assert least_cpu_seconds(lambda: parse_summary(text)) < 1.0, name
 
 
 def test_every_unicode_space_reads_as_a_plain_space():
@@ -98,7 +79,7 @@ def test_a_hostile_paste_through_the_staff_form(client, staff_login, name):
             )
         )
 
-    elapsed = _least_cpu_seconds(post, clock=time.process_time, tries=1)
+    elapsed = least_cpu_seconds(post, clock=time.process_time, tries=1)
     response = responses[0]
     assert response.status_code == 200
     assert "Check what we found" in response.get_data(as_text=True)
